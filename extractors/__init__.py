@@ -1,0 +1,1 @@
+"""Competence extraction for Norwegian job ads and strategy texts (spaCy + transformer, ESCO-linked)."""

@@ -1,0 +1,1 @@
+"""Kompetanseradar pipelines: sources, normalisation, Prefect flows and the `radar` CLI."""

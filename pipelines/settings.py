@@ -1,0 +1,77 @@
+"""One Settings object, read at the edges (CLI, flow parameters) and passed inward."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from pipelines.errors import ConfigError
+
+DEFAULT_FEED_URL = "https://pam-stilling-feed.nav.no"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs to know about its environment; nothing deeper reads os.environ."""
+
+    data_dir: Path = Path("data")
+    feed_url: str = DEFAULT_FEED_URL
+    nav_token: str | None = field(default=None, repr=False)
+    models_dir: Path | None = None
+    encoder: str | None = None
+    page_size: int = 1000
+    min_cell_ads: int = 5
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        """Build settings from RADAR_* variables so deployments configure without code."""
+        env = dict(os.environ if environ is None else environ)
+        try:
+            page_size = int(env.get("RADAR_PAGE_SIZE", "1000"))
+            min_cell = int(env.get("RADAR_MIN_CELL_ADS", "5"))
+        except ValueError as exc:
+            raise ConfigError(f"RADAR_PAGE_SIZE / RADAR_MIN_CELL_ADS must be whole numbers: {exc}") from exc
+        models = env.get("RADAR_MODELS_DIR")
+        return cls(
+            data_dir=Path(env.get("RADAR_DATA_DIR", "data")),
+            feed_url=env.get("RADAR_FEED_URL", DEFAULT_FEED_URL),
+            nav_token=env.get("RADAR_NAV_TOKEN") or None,
+            models_dir=Path(models) if models else None,
+            encoder=env.get("RADAR_ENCODER") or None,
+            page_size=page_size,
+            min_cell_ads=min_cell,
+        )
+
+    def with_overrides(self, **changes: object) -> "Settings":
+        """Apply CLI options over the environment, ignoring options left unset."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def warehouse_path(self) -> Path:
+        """The private database only the weekly run writes."""
+        return self.data_dir / "radar.duckdb"
+
+    @property
+    def snapshot_path(self) -> Path:
+        """The published read-only copy analysts query."""
+        return self.data_dir / "analytics.duckdb"
+
+    @property
+    def briefings_dir(self) -> Path:
+        """Where the weekly briefings are written."""
+        return self.data_dir / "briefings"
+
+    @property
+    def model_cache_dir(self) -> Path:
+        """Converted and trained model artefacts that are too large to commit."""
+        return self.models_dir or self.data_dir / "models"
+
+    def require_token(self) -> str:
+        """Fail early with the fix when production ingestion has no token."""
+        if not self.nav_token:
+            raise ConfigError(
+                "No NAV feed token: set RADAR_NAV_TOKEN to your pam-stilling-feed token "
+                "(or run `radar weekly --demo` to use the embedded sample feed)."
+            )
+        return self.nav_token

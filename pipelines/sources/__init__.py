@@ -1,0 +1,1 @@
+"""Where documents come from: NAV's feed, HTML pages, files and strategy documents (no Prefect here)."""

@@ -1,0 +1,81 @@
+"""Analysts read the snapshot from another process while the run writes, and are never blocked."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.errors import InputError, WarehouseError
+from warehouse.db import open_warehouse
+from warehouse.publish import publish_snapshot
+from warehouse.query import run_readonly_query
+from tests.warehouse.helpers import add_ads
+
+READER = """
+import duckdb, sys
+con = duckdb.connect(sys.argv[1], read_only=True)
+print(con.execute("SELECT count(*) FROM ads").fetchone()[0])
+"""
+
+
+LOCKED = """
+import sys
+from pipelines.errors import WarehouseError
+from warehouse.db import connect
+try:
+    connect(sys.argv[1], read_only=True)
+except WarehouseError as exc:
+    print(exc)
+"""
+
+
+def read_in_other_process(path: Path) -> int:
+    out = subprocess.run([sys.executable, "-c", READER, str(path)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return int(out.stdout.strip())
+
+
+def test_reader_in_another_process_sees_the_last_snapshot_while_the_writer_holds_its_file(tmp_path: Path) -> None:
+    private, snapshot = tmp_path / "radar.duckdb", tmp_path / "analytics.duckdb"
+    con = open_warehouse(private)
+    add_ads(con, "2026-W47", "Østfold", 3, {}, prefix="a")
+    publish_snapshot(con, snapshot)
+    add_ads(con, "2026-W48", "Østfold", 4, {}, prefix="b")  # the run goes on writing
+    assert read_in_other_process(snapshot) == 3
+    locked = subprocess.run([sys.executable, "-c", LOCKED, str(private)], capture_output=True, text=True, timeout=60)
+    assert "analytics.duckdb" in locked.stdout  # the private file is the writer's alone; the error points on
+    publish_snapshot(con, snapshot)
+    assert read_in_other_process(snapshot) == 7
+    con.close()
+
+
+def test_open_reader_keeps_its_view_across_a_publish(tmp_path: Path) -> None:
+    private, snapshot = tmp_path / "radar.duckdb", tmp_path / "analytics.duckdb"
+    con = open_warehouse(private)
+    add_ads(con, "2026-W47", "Oslo", 2, {}, prefix="a")
+    publish_snapshot(con, snapshot)
+    reader = duckdb.connect(str(snapshot), read_only=True)
+    add_ads(con, "2026-W48", "Oslo", 5, {}, prefix="b")
+    publish_snapshot(con, snapshot)
+    assert reader.execute("SELECT count(*) FROM ads").fetchone()[0] == 2
+    reader.close()
+    assert read_in_other_process(snapshot) == 7
+    con.close()
+
+
+def test_radar_sql_refuses_writes_and_reads_views(tmp_path: Path) -> None:
+    private, snapshot = tmp_path / "radar.duckdb", tmp_path / "analytics.duckdb"
+    con = open_warehouse(private)
+    add_ads(con, "2026-W47", "Oslo", 2, {}, prefix="a")
+    publish_snapshot(con, snapshot)
+    con.close()
+    columns, rows = run_readonly_query(snapshot, "SELECT county_name_2024, count(*) AS n FROM ads GROUP BY 1")
+    assert columns == ["county_name_2024", "n"] and rows == [("Oslo", 2)]
+    with pytest.raises(InputError, match="read-only"):
+        run_readonly_query(snapshot, "DELETE FROM ad_state")
+    with pytest.raises(WarehouseError, match="radar weekly --demo"):
+        run_readonly_query(tmp_path / "missing.duckdb", "SELECT 1")

@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: migrations, bulk loads, trend tables and the analysts' snapshot."""
