@@ -29,6 +29,7 @@ class IngestReport:
     pages: int = 0
     not_modified: bool = False
     entries: int = 0
+    new_entries: int = 0
     active: int = 0
     inactive: int = 0
     quarantined: int = 0
@@ -70,12 +71,16 @@ def fetch_page_entries(client: FeedClient, page: FeedPage, source: str, run_id: 
 
 
 def store_page(con: duckdb.DuckDBPyConnection, source: str, rows: list[dict[str, Any]],
-               bad: list[dict[str, Any]], cursor: FeedCursor) -> None:
-    """Raw entries, quarantine rows and the advanced cursor commit together or not at all."""
+               bad: list[dict[str, Any]], cursor: FeedCursor) -> list[dict[str, Any]]:
+    """Raw entries, quarantine rows and the advanced cursor commit together or not at all; returns new rows."""
     con.execute("BEGIN TRANSACTION")
     try:
+        new = rows
         if rows:
             con.register("_stage_raw", pa.Table.from_pylist(rows, schema=RAW_SCHEMA))
+            known = {r[0] for r in con.execute(
+                "SELECT entry_id FROM raw_entries WHERE entry_id IN (SELECT entry_id FROM _stage_raw)").fetchall()}
+            new = [r for r in rows if r["entry_id"] not in known]
             con.execute("INSERT OR REPLACE INTO raw_entries BY NAME SELECT * FROM _stage_raw")
             con.unregister("_stage_raw")
         quarantine(con, bad)
@@ -84,6 +89,7 @@ def store_page(con: duckdb.DuckDBPyConnection, source: str, rows: list[dict[str,
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    return new
 
 
 def ingest_feed(con: duckdb.DuckDBPyConnection, client: FeedClient, *, source: str, run_id: str,
@@ -93,11 +99,12 @@ def ingest_feed(con: duckdb.DuckDBPyConnection, client: FeedClient, *, source: s
     cursor = load_cursor(con, source)
     for page in client.iter_pages(cursor):
         rows, bad = fetch_page_entries(client, page, source, run_id)
-        store_page(con, source, rows, bad, next_cursor(page))
+        new = store_page(con, source, rows, bad, next_cursor(page))
         report.pages += 1
         report.entries += len(rows)
-        report.active += sum(r["status"] == "ACTIVE" for r in rows)
-        report.inactive += sum(r["status"] == "INACTIVE" for r in rows)
+        report.new_entries += len(new)
+        report.active += sum(r["status"] == "ACTIVE" for r in new)
+        report.inactive += sum(r["status"] == "INACTIVE" for r in new)
         report.quarantined += len(bad)
         if max_pages is not None and report.pages >= max_pages:
             break

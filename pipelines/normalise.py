@@ -90,17 +90,10 @@ def html_to_text(html: str | None) -> str:
 
 
 def tidy_text(text: str) -> str:
-    """NFC, single spaces inside lines, at most one blank line between blocks."""
+    """NFC, single spaces inside lines, one block or list item per line, no blank lines."""
     text = unicodedata.normalize("NFC", text).replace("\u00a0", " ").replace("\u200b", "")
     lines = [re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in text.split("\n")]
-    out: list[str] = []
-    for line in lines:
-        if line == "-":
-            continue
-        if not line and (not out or not out[-1]):
-            continue
-        out.append(line)
-    return "\n".join(out).strip()
+    return "\n".join(line for line in lines if line and line != "-")
 
 
 def mask_pii(text: str, names: list[str] | tuple[str, ...] = ()) -> str:
@@ -125,13 +118,34 @@ def _detector() -> Any:
 LINGUA_CODES = {"BOKMAL": "nb", "NYNORSK": "nn", "ENGLISH": "en", "DANISH": "other", "SWEDISH": "other"}
 
 
+# Function words and ad vocabulary that only one written standard uses; lingua alone confuses nb and nn
+# on short or list-like ads, so a clear majority of these markers decides between the two.
+NB_MARKERS = frozenset("""ikke jeg hva hvor hvordan hvem bare fra noe noen mye være hele flere selv gir
+    en et mange arbeidsoppgaver kvalifikasjoner egenskaper personlige muntlig skriftlig søker ansatte stillingen
+    tjeneste tjenester virksomhet virksomheten ønskelig kunnskaper erfaring""".split())
+NN_MARKERS = frozenset("""ikkje eg kva kvar korleis kven berre frå noko nokon mykje vere heile fleire sjølv gjev
+    ein eit mange arbeidsoppgåver kvalifikasjonar eigenskapar personlege munnleg skriftleg søkjar søkjer tilsette
+    stillinga teneste tenester verksemd verksemda ønskjeleg kunnskapar røynsle""".split()) - NB_MARKERS
+
+
+def standard_markers(text: str) -> tuple[int, int]:
+    """Counts of Bokmål-only and Nynorsk-only marker words."""
+    words = re.findall(r"[a-zæøå]+", text.lower())
+    return sum(w in NB_MARKERS for w in words), sum(w in NN_MARKERS for w in words)
+
+
 def detect_language(text: str) -> str:
     """nb, nn, en or other; other also for empty text, so the extractor can skip it knowingly."""
     sample = text[:4000]
     if len(re.findall(r"\w+", sample)) < 3:
         return "other"
     lang = _detector().detect_language_of(sample)
-    return LINGUA_CODES.get(lang.name, "other") if lang else "other"
+    code = LINGUA_CODES.get(lang.name, "other") if lang else "other"
+    if code in ("nb", "nn"):
+        nb, nn = standard_markers(sample)
+        if nb + nn >= 3 and max(nb, nn) >= 2 * min(nb, nn):
+            return "nb" if nb > nn else "nn"
+    return code
 
 
 def parse_time(value: Any) -> datetime | None:
