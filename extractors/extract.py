@@ -50,11 +50,12 @@ def mentions_from_doc(doc: Doc, lexicon: Lexicon) -> list[Mention]:
         if concept is None:
             continue
         sentence = span.sent.text if doc.has_annotation("SENT_START") else span.text
+        text = span.text.rstrip("-")  # 'samarbeids-' in 'samarbeids- og kommunikasjonsevner'
         out.append(
             Mention(
                 start=span.start_char,
-                end=span.end_char,
-                text=span.text,
+                end=span.start_char + len(text),
+                text=text,
                 type=concept.type,
                 requirement=requirement_for(section, sentence),
                 concept_id=concept.concept_id,

@@ -25,7 +25,7 @@ from pipelines.settings import Settings
 from pipelines.sources.nav_feed import FeedClient
 from pipelines.sources.sample import SAMPLE_FEED_URL, SAMPLE_TOKEN, sample_feed_server
 from pipelines.stages import StageReport, extract_pending, normalise_pending
-from warehouse.db import open_warehouse
+from warehouse.db import fetch_value, open_warehouse
 from warehouse.load import record_run
 from warehouse.publish import publish_snapshot
 from warehouse.trends import latest_data_week, previous_week, refresh_trends
@@ -153,7 +153,7 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Row counts of the tables analysts use, for the summary and the runs table."""
     tables = ("raw_entries", "ad_versions", "ads", "mentions", "concepts", "quarantine", "ads_weekly",
               "skill_demand_weekly", "skill_trends")
-    return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+    return {t: fetch_value(con, f"SELECT count(*) FROM {t}") for t in tables}
 
 
 def summary_markdown(summary: dict[str, Any]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -24,6 +25,18 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
             f"Cannot open {path}: {exc}. Another process (a weekly run?) holds it. Analysts query the "
             "published snapshot instead: `radar sql` or `duckdb -readonly data/analytics.duckdb`."
         ) from exc
+
+
+def fetch_one(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> tuple[Any, ...] | None:
+    """First row of a query, with the result consumed: DuckDB 2 refuses register() while a result is open."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
+
+
+def fetch_value(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
+    """First column of the first row (None when there is no row)."""
+    row = fetch_one(con, sql, params)
+    return row[0] if row else None
 
 
 def migration_files() -> list[tuple[int, str, str]]:

@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from extractors.taxonomy import Lexicon
 from pipelines.sources.nav_feed import FeedCursor
+from warehouse.db import fetch_one
 
 AD_STATE_SQL = """
 INSERT OR REPLACE INTO ad_state
@@ -85,7 +86,7 @@ def upsert_concepts(con: duckdb.DuckDBPyConnection, lexicon: Lexicon) -> int:
 
 def load_cursor(con: duckdb.DuckDBPyConnection, source: str) -> FeedCursor:
     """Where the last run of this source stopped (empty cursor on first run)."""
-    row = con.execute("SELECT page_id, etag, last_modified FROM feed_cursor WHERE source = ?", [source]).fetchone()
+    row = fetch_one(con, "SELECT page_id, etag, last_modified FROM feed_cursor WHERE source = ?", [source])
     return FeedCursor(*row) if row else FeedCursor()
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.db import fetch_value
+
 SNAPSHOT_ALIAS = "radar_snapshot"
 
 
@@ -19,7 +21,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, target: Path) -> Path:
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
         stale.unlink(missing_ok=True)
-    source = con.execute("SELECT current_database()").fetchone()[0]
+    source = fetch_value(con, "SELECT current_database()")
     con.execute("CHECKPOINT")
     con.execute(f"ATTACH '{tmp}' AS {SNAPSHOT_ALIAS}")
     try:

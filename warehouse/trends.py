@@ -8,6 +8,7 @@ from importlib import resources
 import duckdb
 
 from pipelines.errors import InputError
+from warehouse.db import fetch_value
 
 
 def parse_iso_week(week: str) -> date:
@@ -32,8 +33,8 @@ def previous_week(day: date) -> str:
 
 def latest_data_week(con: duckdb.DuckDBPyConnection) -> str | None:
     """The newest ISO week any ad was published in."""
-    row = con.execute("SELECT max(published) FROM ads WHERE duplicate_of IS NULL").fetchone()
-    return iso_week_of(row[0].date()) if row and row[0] else None
+    latest = fetch_value(con, "SELECT max(published) FROM ads WHERE duplicate_of IS NULL")
+    return iso_week_of(latest.date()) if latest else None
 
 
 def refresh_trends(con: duckdb.DuckDBPyConnection, ref_week: str, *, min_ads: int = 5, z: float = 1.96) -> dict[str, int]:
@@ -51,6 +52,6 @@ def refresh_trends(con: duckdb.DuckDBPyConnection, ref_week: str, *, min_ads: in
         con.execute("ROLLBACK")
         raise
     return {
-        table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        table: fetch_value(con, f"SELECT count(*) FROM {table}")
         for table in ("ads_weekly", "skill_demand_weekly", "skill_trends")
     }
