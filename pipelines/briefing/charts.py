@@ -29,15 +29,15 @@ def _svg(fig: plt.Figure) -> str:
     return svg[svg.index("<svg"):]
 
 
-def ads_per_week_chart(series: dict[str, list[dict[str, Any]]]) -> str:
-    """Ads per week for each region, one line each, with distinct markers for print in grey."""
+def ads_per_week_chart(series: dict[str, list[dict[str, Any]]], weeks: list[str]) -> str:
+    """Ads per week for each region on a shared week axis (missing weeks are zero), distinct markers for print."""
     fig, ax = plt.subplots(figsize=(7.0, 2.8))
     markers = "osD^v<>p"
     for i, (region, rows) in enumerate(series.items()):
-        if not rows:
-            continue
-        ax.plot([r["iso_week"][-3:] for r in rows], [r["ads"] for r in rows], marker=markers[i % len(markers)],
+        counts = {r["iso_week"]: r["ads"] for r in rows}
+        ax.plot(range(len(weeks)), [counts.get(w, 0) for w in weeks], marker=markers[i % len(markers)],
                 color=OKABE_ITO[i % len(OKABE_ITO)], label=region, linewidth=1.6, markersize=4)
+    ax.set_xticks(range(len(weeks)), [w[-3:] for w in weeks])
     ax.set_ylabel("Annonser per uke")
     ax.legend(frameon=False, ncols=min(4, max(1, len(series))), loc="upper left", fontsize=8)
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)

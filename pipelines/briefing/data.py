@@ -20,6 +20,7 @@ class BriefingData:
     week: str
     regions: list[str]
     min_cell_ads: int
+    series_weeks: int = 16
     headline: list[dict[str, Any]] = field(default_factory=list)
     top: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     changes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -44,7 +45,7 @@ def gather(con: duckdb.DuckDBPyConnection, week: str, regions: list[str], *, min
            top_n: int = 12, series_weeks: int = 16) -> BriefingData:
     """Collect the briefing's figures for a week and regions (the nation is always added for comparison)."""
     monday = parse_iso_week(week)
-    data = BriefingData(week=week, regions=regions, min_cell_ads=min_cell_ads)
+    data = BriefingData(week=week, regions=regions, min_cell_ads=min_cell_ads, series_weeks=series_weeks)
     last_week = iso_week_of(monday - timedelta(days=7))
     last_year = iso_week_of(monday - timedelta(days=364))
     for region in [*regions, NATIONAL]:

@@ -10,7 +10,7 @@ import jinja2
 
 from pipelines.briefing.charts import ads_per_week_chart, change_chart, top_competences_chart
 from pipelines.briefing.data import NATIONAL, BriefingData
-from warehouse.trends import parse_iso_week
+from warehouse.trends import iso_week_of, parse_iso_week
 
 TYPE_LABELS = {"SKILL": "Ferdighet", "SOFT": "Personlig", "QUALIFICATION": "Kvalifikasjon", "LANGUAGE": "Språk",
                None: ""}
@@ -35,13 +35,14 @@ def _environment() -> jinja2.Environment:
 def render_html(data: BriefingData, generated: datetime | None = None) -> str:
     """The briefing's HTML, a pure function of its data."""
     regions = [*data.regions, NATIONAL]
+    monday = parse_iso_week(data.week)
+    weeks = [iso_week_of(monday - timedelta(weeks=k)) for k in range(data.series_weeks - 1, -1, -1)]
     charts = {
-        "series": ads_per_week_chart({r: data.series.get(r, []) for r in regions}),
+        "series": ads_per_week_chart({r: data.series.get(r, []) for r in regions}, weeks),
         "top": {r: top_competences_chart(data.top[r], f"Andel annonser – {r}") for r in regions if data.top.get(r)},
         "changes": {r: change_chart(data.changes[r], f"Endring siste fire uker – {r}")
                     for r in regions if data.changes.get(r)},
     }
-    monday = parse_iso_week(data.week)
     week_dates = f"{monday:%d.%m.}–{monday + timedelta(days=6):%d.%m.%Y}"
     return _environment().get_template("briefing.html.j2").render(
         data=data, charts=charts, national=NATIONAL, week_dates=week_dates, pct=pct, pp=pp,
