@@ -73,13 +73,28 @@ def print_summary(summary: dict) -> None:
 def serve(
     cron: Annotated[str, typer.Option(help="Cron schedule.")] = "0 6 * * 1",
     timezone: Annotated[str, typer.Option(help="Timezone of the schedule.")] = "Europe/Oslo",
+    port: Annotated[int, typer.Option(help="Port of the local Prefect server started when PREFECT_API_URL is unset.")] = 4200,
 ) -> None:
-    """Schedule the weekly flow locally (no worker needed) and run it on its cron until stopped."""
-    from prefect.schedules import Cron
+    """Schedule the weekly flow locally (no worker needed) and run it on its cron until stopped.
 
-    from pipelines.flows import weekly as weekly_flow
+    Uses the server in PREFECT_API_URL, or starts a local one (the temporary server cannot schedule).
+    """
+    import os
+    from contextlib import nullcontext
 
-    weekly_flow.serve(name="weekly", schedules=[Cron(cron, timezone=timezone)], global_limit=1)
+    from pipelines.local_server import local_prefect_server
+
+    home = Path(os.environ["PREFECT_HOME"])
+    server = nullcontext(os.environ["PREFECT_API_URL"]) if os.environ.get("PREFECT_API_URL") else \
+        local_prefect_server(port, home / "server.log")
+    with server as api_url:
+        os.environ["PREFECT_API_URL"] = api_url
+        from prefect.schedules import Cron
+
+        from pipelines.flows import weekly as weekly_flow
+
+        typer.echo(f"radar: serving `weekly` on {cron} ({timezone}) against {api_url}; Ctrl-C stops", err=True)
+        weekly_flow.serve(name="weekly", schedules=[Cron(cron, timezone=timezone)], global_limit=1)
 
 
 @app.command()
