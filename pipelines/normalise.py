@@ -119,13 +119,16 @@ LINGUA_CODES = {"BOKMAL": "nb", "NYNORSK": "nn", "ENGLISH": "en", "DANISH": "oth
 
 
 # Function words and ad vocabulary that only one written standard uses; lingua alone confuses nb and nn
-# on short or list-like ads, so a clear majority of these markers decides between the two.
-NB_MARKERS = frozenset("""ikke jeg hva hvor hvordan hvem bare fra noe noen mye være hele flere selv gir
+# on short or list-like ads, so a clear majority of these markers decides between the two. Words both
+# standards use (such as "mange") are dropped from both lists.
+_NB_WORDS = frozenset("""ikke jeg hva hvor hvordan hvem bare fra noe noen mye være hele flere selv gir
     en et mange arbeidsoppgaver kvalifikasjoner egenskaper personlige muntlig skriftlig søker ansatte stillingen
     tjeneste tjenester virksomhet virksomheten ønskelig kunnskaper erfaring""".split())
-NN_MARKERS = frozenset("""ikkje eg kva kvar korleis kven berre frå noko nokon mykje vere heile fleire sjølv gjev
+_NN_WORDS = frozenset("""ikkje eg kva kvar korleis kven berre frå noko nokon mykje vere heile fleire sjølv gjev
     ein eit mange arbeidsoppgåver kvalifikasjonar eigenskapar personlege munnleg skriftleg søkjar søkjer tilsette
-    stillinga teneste tenester verksemd verksemda ønskjeleg kunnskapar røynsle""".split()) - NB_MARKERS
+    stillinga teneste tenester verksemd verksemda ønskjeleg kunnskapar røynsle""".split())
+NB_MARKERS = _NB_WORDS - _NN_WORDS
+NN_MARKERS = _NN_WORDS - _NB_WORDS
 
 
 def standard_markers(text: str) -> tuple[int, int]:
@@ -135,15 +138,27 @@ def standard_markers(text: str) -> tuple[int, int]:
 
 
 def detect_language(text: str) -> str:
-    """nb, nn, en or other; other also for empty text, so the extractor can skip it knowingly."""
+    """nb, nn, en or other; other also for empty text, so the extractor can skip it knowingly.
+
+    Lingua decides first. When it leans Danish or Swedish but gives Bokmål and Nynorsk together more weight
+    (list-like Norwegian ads with links do that), the text is Norwegian. Between nb and nn, marker words
+    decide when they are clear: a 2:1 majority of at least three, or at least two on one side and none on
+    the other.
+    """
     sample = text[:4000]
     if len(re.findall(r"\w+", sample)) < 3:
         return "other"
-    lang = _detector().detect_language_of(sample)
-    code = LINGUA_CODES.get(lang.name, "other") if lang else "other"
+    confidence = {c.language.name: c.value for c in _detector().compute_language_confidence_values(sample)}
+    if not confidence:
+        return "other"
+    top = max(confidence, key=confidence.__getitem__)
+    code = LINGUA_CODES.get(top, "other")
+    nb_weight, nn_weight = confidence.get("BOKMAL", 0.0), confidence.get("NYNORSK", 0.0)
+    if code == "other" and nb_weight + nn_weight > confidence[top]:
+        code = "nb" if nb_weight >= nn_weight else "nn"
     if code in ("nb", "nn"):
         nb, nn = standard_markers(sample)
-        if nb + nn >= 3 and max(nb, nn) >= 2 * min(nb, nn):
+        if (nb + nn >= 3 and max(nb, nn) >= 2 * min(nb, nn)) or (min(nb, nn) == 0 and max(nb, nn) >= 2):
             return "nb" if nb > nn else "nn"
     return code
 
@@ -162,31 +177,58 @@ def parse_time(value: Any) -> datetime | None:
 
 
 def strip_contacts(payload: dict[str, Any]) -> dict[str, Any]:
-    """A deep copy of a feed entry without contact persons or application e-mail, for the raw archive."""
+    """A deep copy of a feed entry without contact persons or application e-mail, for the raw archive.
+
+    Free text (title, description, employer name and blurb) is masked like the warehouse text; e-mail addresses are
+    masked in every other string too (a `mailto:` application link, a source URL), since they name people.
+    """
     clean = copy.deepcopy(payload)
     ad = clean.get("ad_content") if "ad_content" in clean else clean.get("json")
-    for holder in (clean, ad or {}):
+    names = contact_names(payload)
+    for holder in (clean, ad if isinstance(ad, dict) else {}):
         holder.pop("contactList", None)
         props = holder.get("properties")
         if isinstance(props, dict):
             props.pop("applicationemail", None)
     if isinstance(ad, dict):
-        ad["description"] = mask_pii(ad.get("description") or "", contact_names(payload))
+        ad["description"] = mask_pii(str(ad.get("description") or ""), names)
+        if isinstance(ad.get("title"), str) and ad["title"]:
+            ad["title"] = mask_pii(ad["title"], names)
         employer = ad.get("employer")
-        if isinstance(employer, dict) and employer.get("description"):
-            employer["description"] = mask_pii(employer["description"], contact_names(payload))
-    return clean
+        if isinstance(employer, dict):
+            for key in ("name", "description"):
+                if isinstance(employer.get(key), str) and employer[key]:
+                    employer[key] = mask_pii(employer[key], names)
+    return _mask_emails(clean)
+
+
+def _mask_emails(value: Any) -> Any:
+    """Mask e-mail addresses in every string of a JSON value (uuids and dates cannot look like one)."""
+    if isinstance(value, str):
+        return EMAIL_RE.sub(EMAIL_MASK, value) if "@" in value or "(at)" in value or " at " in value else value
+    if isinstance(value, dict):
+        return {k: _mask_emails(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_emails(v) for v in value]
+    return value
 
 
 def contact_names(payload: dict[str, Any]) -> list[str]:
     """Names of the contact persons of a feed entry, to mask them in free text."""
     ad = payload.get("ad_content") or payload.get("json") or {}
-    return [c.get("name") or "" for c in (ad.get("contactList") or []) if isinstance(c, dict)]
+    if not isinstance(ad, dict):
+        return []
+    return [str(c.get("name") or "") for c in (ad.get("contactList") or []) if isinstance(c, dict)]
+
+
+def _objects(value: Any) -> list[dict[str, Any]]:
+    """The dicts of a list field, skipping anything malformed a source may send."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def styrk08_of(ad: dict[str, Any]) -> tuple[str | None, str | None]:
     """The 4-digit STYRK-08 code from the feed's categoryList, where NAV gave one."""
-    for cat in ad.get("categoryList") or []:
+    for cat in _objects(ad.get("categoryList")):
         kind = str(cat.get("categoryType") or "").upper()
         code = str(cat.get("code") or "")
         if kind.startswith("STYRK08") and re.match(r"^\d{4}", code):
@@ -196,7 +238,7 @@ def styrk08_of(ad: dict[str, Any]) -> tuple[str | None, str | None]:
 
 def region_of(ad: dict[str, Any], on: date | None) -> Region | None:
     """The first work location that resolves, at the ad's date and in 2024 borders."""
-    for loc in ad.get("workLocations") or []:
+    for loc in _objects(ad.get("workLocations")):
         region = resolve_region(
             municipality=loc.get("municipal"), county=loc.get("county"), code=loc.get("municipalCode"), on=on
         )
@@ -205,31 +247,48 @@ def region_of(ad: dict[str, Any], on: date | None) -> Region | None:
     return None
 
 
-def normalise_entry(entry: dict[str, Any], *, entry_id: str, source: str = "nav") -> NormalisedAd:
-    """A feed entry (dict as the feed returns it) → a NormalisedAd; raises ValueError on a non-entry."""
-    if "uuid" not in entry:
+def ad_source_of(stream: str) -> str:
+    """The source that names ads ("nav", "html") from a stream key such as "nav:https://pam-stilling-feed.nav.no".
+
+    Raw entries and cursors are kept per stream; ads are not, so one NAV ad read from two feed URLs or from
+    a file stays one ad, "nav:<uuid>".
+    """
+    return stream.split(":", 1)[0] or stream
+
+
+def normalise_entry(entry: dict[str, Any], *, entry_id: str, source: str = "nav",
+                    seen_at: datetime | None = None) -> NormalisedAd:
+    """A feed entry (dict as the feed returns it) → a NormalisedAd; raises ValueError on a non-entry.
+
+    `seen_at` (when the entry was fetched) stands in for a missing change time, so every version can be ordered.
+    """
+    if not isinstance(entry, dict) or "uuid" not in entry:
         raise ValueError("feed entry has no 'uuid'")
     ad = entry.get("ad_content") or entry.get("json") or {}
+    if not isinstance(ad, dict):
+        raise ValueError("feed entry 'ad_content' is not an object")
     names = contact_names(entry)
-    text = mask_pii(html_to_text(ad.get("description")), names)
+    text = mask_pii(html_to_text(str(ad.get("description") or "")), names)
     published = parse_time(ad.get("published"))
     region = region_of(ad, (published or parse_time(entry.get("sistEndret")) or datetime.now(timezone.utc)).date())
     code, label = styrk08_of(ad)
     employer = ad.get("employer") or {}
-    title = ad.get("title") or None
+    if not isinstance(employer, dict):
+        employer = {"name": str(employer)}
+    title = str(ad.get("title") or "") or None
     return NormalisedAd(
         ad_id=f"{source}:{entry['uuid']}",
         source=source,
         source_id=str(entry["uuid"]),
         entry_id=entry_id,
         status=str(entry.get("status") or "ACTIVE").upper(),
-        modified=parse_time(entry.get("sistEndret")) or parse_time(ad.get("updated")),
+        modified=parse_time(entry.get("sistEndret")) or parse_time(ad.get("updated")) or published or seen_at,
         published=published,
         expires=parse_time(ad.get("expires")),
         title=mask_pii(title, names) if title else None,
-        employer=employer.get("name") or None,
-        employer_orgnr=employer.get("orgnr") or None,
-        jobtitle=ad.get("jobtitle") or None,
+        employer=mask_pii(str(employer.get("name") or ""), names) or None,
+        employer_orgnr=str(employer.get("orgnr") or "") or None,
+        jobtitle=str(ad.get("jobtitle") or "") or None,
         text=text,
         language=detect_language(text),
         municipality_code=region.municipality_code if region else None,

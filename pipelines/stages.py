@@ -6,11 +6,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 import duckdb
 
-from extractors.extract import Extractor
-from pipelines.normalise import normalise_entry
+if TYPE_CHECKING:  # spaCy takes seconds to import; normalising needs none of it
+    from extractors.extract import Extractor
+from pipelines.normalise import ad_source_of, normalise_entry
 from warehouse.load import quarantine, replace_mentions, upsert_ad_versions, upsert_concepts
 
 import pyarrow as pa
@@ -27,23 +29,46 @@ class StageReport:
     failed: int = 0
 
 
-def normalise_pending(con: duckdb.DuckDBPyConnection, run_id: str, *, source: str = "nav") -> StageReport:
-    """Normalise raw entries that have no ad version yet; a bad entry is quarantined, the rest go on."""
+def normalise_pending(con: duckdb.DuckDBPyConnection, run_id: str, *, source: str = "nav",
+                      batch_size: int = 1000, progress: Progress | None = None) -> StageReport:
+    """Normalise raw entries that have no ad version yet; a bad entry is quarantined, the rest go on.
+
+    `source` is the stream key of ingest_feed ("nav:<feed url>"); ads are named by ad_source_of(source).
+    Each batch's versions, ad states and quarantine rows commit together, so a killed run redoes at most
+    one batch and never leaves an ad_state behind its versions.
+    """
+    ad_source = ad_source_of(source)
     pending = con.execute(
-        "SELECT entry_id, payload FROM raw_entries r WHERE source = ? "
-        "AND NOT EXISTS (SELECT 1 FROM ad_versions v WHERE v.entry_id = r.entry_id) ORDER BY modified",
+        "SELECT entry_id, payload, fetched_at FROM raw_entries r WHERE source = ? "
+        "AND NOT EXISTS (SELECT 1 FROM ad_versions v WHERE v.entry_id = r.entry_id) ORDER BY modified, entry_id",
         [source],
     ).fetchall()
-    rows, bad = [], []
-    for entry_id, payload in pending:
+    report = StageReport(processed=len(pending))
+    for offset in range(0, len(pending), batch_size):
+        rows, bad = [], []
+        for entry_id, payload, fetched_at in pending[offset:offset + batch_size]:
+            try:
+                ad = normalise_entry(json.loads(payload), entry_id=entry_id, source=ad_source, seen_at=fetched_at)
+                rows.append(ad.as_row())
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                bad.append({"source": source, "ref": entry_id, "error": f"normalise: {type(exc).__name__}: {exc}",
+                            "payload": payload, "run_id": run_id})
+        con.execute("BEGIN TRANSACTION")
         try:
-            rows.append(normalise_entry(json.loads(payload), entry_id=entry_id, source=source).as_row())
-        except (ValueError, TypeError, KeyError) as exc:
-            bad.append({"source": source, "ref": entry_id, "error": f"normalise: {type(exc).__name__}: {exc}",
-                        "payload": payload, "run_id": run_id})
-    written = upsert_ad_versions(con, rows, run_id)
-    quarantine(con, bad)
-    return StageReport(processed=len(pending), written=written, failed=len(bad))
+            report.written += upsert_ad_versions(con, rows, run_id)
+            quarantine(con, bad)
+            if rows:
+                con.register("_stage_done", pa.table({"ref": pa.array([r["entry_id"] for r in rows], pa.string())}))
+                con.execute("DELETE FROM quarantine WHERE source = ? AND ref IN (SELECT ref FROM _stage_done)", [source])
+                con.unregister("_stage_done")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        report.failed += len(bad)
+        if progress:
+            progress(len(rows) + len(bad))
+    return report
 
 
 def extract_pending(con: duckdb.DuckDBPyConnection, extractor: Extractor, run_id: str,

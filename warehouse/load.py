@@ -14,22 +14,33 @@ from extractors.taxonomy import Lexicon
 from pipelines.sources.nav_feed import FeedCursor
 from warehouse.db import fetch_one
 
+# One row per ad from all its versions: the latest status and entry, the latest readable content, when it was
+# first and last seen, when it stopped (the first INACTIVE change after its last ACTIVE one, so a later edit
+# of a stopped ad does not move the date) and how many versions it has. duplicate_of is kept: it is set by
+# pipelines.dedupe.link_duplicates, not by a new version.
 AD_STATE_SQL = """
 INSERT OR REPLACE INTO ad_state
-SELECT ad_id,
-       any_value(source),
-       any_value(source_id),
-       arg_max(status, modified),
-       arg_max(entry_id, modified),
-       arg_max(entry_id, modified) FILTER (WHERE status = 'ACTIVE' AND coalesce(text, '') <> ''),
-       min(coalesce(published, modified)),
-       max(modified),
-       CASE WHEN arg_max(status, modified) = 'INACTIVE' THEN max(modified) END,
+WITH v AS (
+    SELECT *, max(modified) FILTER (WHERE status = 'ACTIVE') OVER (PARTITION BY ad_id) AS last_active
+    FROM ad_versions
+    WHERE ad_id IN (SELECT ad_id FROM _touched)
+)
+SELECT v.ad_id,
+       any_value(v.source),
+       any_value(v.source_id),
+       arg_max(v.status, v.modified),
+       arg_max(v.entry_id, v.modified),
+       arg_max(v.entry_id, v.modified) FILTER (WHERE v.status = 'ACTIVE' AND coalesce(v.text, '') <> ''),
+       min(coalesce(v.published, v.modified)),
+       max(v.modified),
+       CASE WHEN arg_max(v.status, v.modified) = 'INACTIVE'
+            THEN min(v.modified) FILTER (WHERE v.status = 'INACTIVE'
+                                          AND (v.last_active IS NULL OR v.modified > v.last_active)) END,
        count(*),
-       NULL
-FROM ad_versions
-WHERE ad_id IN (SELECT ad_id FROM _touched)
-GROUP BY ad_id
+       any_value(o.duplicate_of)
+FROM v
+LEFT JOIN ad_state o ON o.ad_id = v.ad_id
+GROUP BY v.ad_id
 """
 
 

@@ -62,6 +62,7 @@ class FeedServer:
         self.token = token
         self.default_page_size = default_page_size
         self._ids: list[str] = []
+        self._position: dict[str, int] = {}
         self._entries: dict[str, Mapping[str, Any]] = {}
         self.requests: list[str] = []
         self.append(entries)
@@ -71,6 +72,7 @@ class FeedServer:
         for entry in sorted(entries, key=lambda e: str(e.get("sistEndret", ""))):
             entry_id = entry_id_for(entry)
             if entry_id not in self._entries:
+                self._position[entry_id] = len(self._ids)
                 self._ids.append(entry_id)
                 self._entries[entry_id] = entry
 
@@ -121,10 +123,7 @@ class FeedServer:
 
     def _index_of(self, page_id: str) -> int | None:
         """Position of the entry a page starts at."""
-        try:
-            return self._ids.index(page_id)
-        except ValueError:
-            return None
+        return self._position.get(page_id)
 
     def as_transport(self) -> httpx.MockTransport:
         """Wrap the server as an httpx transport, so the production client reads it unchanged."""

@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
@@ -69,12 +69,74 @@ class FeedCursor:
     last_modified: str | None = None
 
 
-class _Retryable(Exception):
+T = TypeVar("T")
+
+
+class Retryable(Exception):
     """A response or failure worth another try; carries the server's Retry-After when given."""
 
     def __init__(self, reason: str, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
+
+
+class RetriesExhausted(SourceError):
+    """Every attempt failed for a reason another run may not meet (5xx, 429, timeout, bad JSON)."""
+
+
+class FeedAuthError(SourceError):
+    """The server refused the credentials: no later request of this run can succeed, so the run stops."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently to retry: exponential backoff, Retry-After honoured up to a ceiling."""
+
+    max_attempts: int = 5
+    backoff: float = 0.5
+    max_backoff: float = 30.0
+    sleep: Callable[[float], None] = time.sleep
+
+    def wait(self, state: RetryCallState) -> float:
+        """Honour Retry-After when the server sent one, else back off exponentially."""
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, Retryable) and exc.retry_after is not None:
+            return min(exc.retry_after, self.max_backoff)
+        return min(self.backoff * 2 ** (state.attempt_number - 1), self.max_backoff)
+
+    def call(self, attempt: Callable[[], T], what: str,
+             then: str = "the run stopped before this point and the next run resumes from the stored cursor") -> T:
+        """Run `attempt` until it stops raising Retryable; then a RetriesExhausted that says what failed and what next."""
+        retrying = Retrying(
+            stop=stop_after_attempt(self.max_attempts),
+            wait=self.wait,
+            retry=retry_if_exception_type(Retryable),
+            sleep=self.sleep,
+            reraise=True,
+        )
+        try:
+            for trial in retrying:
+                with trial:
+                    return attempt()
+        except Retryable as exc:
+            raise RetriesExhausted(f"{what} failed after {self.max_attempts} attempts ({exc}); {then}.") from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def check_retryable(response: httpx.Response) -> None:
+    """Raise Retryable for statuses another try may fix (5xx, 429, 408), with the server's Retry-After."""
+    if response.status_code in RETRY_STATUSES:
+        raise Retryable(f"HTTP {response.status_code}", parse_retry_after(response.headers.get("Retry-After")))
+
+
+def send_once(client: httpx.Client, url: str, **kwargs: Any) -> httpx.Response:
+    """One GET whose transport failures (refused, reset, cut body, timeout) are worth another try."""
+    try:
+        response = client.get(url, **kwargs)
+    except httpx.TransportError as exc:
+        raise Retryable(type(exc).__name__) from exc
+    check_retryable(response)
+    return response
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -155,16 +217,19 @@ class FeedClient:
         backoff: float = 0.5,
         max_backoff: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
+        workers: int = 4,
     ) -> None:
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
         self.page_size = page_size
-        self.max_attempts = max_attempts
-        self.backoff = backoff
-        self.max_backoff = max_backoff
-        self._sleep = sleep
+        self.workers = workers
+        self.retry = RetryPolicy(max_attempts=max_attempts, backoff=backoff, max_backoff=max_backoff, sleep=sleep)
+        # The token lives only in this client's default headers: never in a message, a log line or a table.
         self._client = httpx.Client(
             base_url=base_url.rstrip("/"),
             transport=transport,
             timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(max_connections=workers + 1, max_keepalive_connections=workers + 1),
             headers={
                 "Authorization": f"Bearer {token}",
                 "Accept": "application/json",
@@ -172,6 +237,14 @@ class FeedClient:
             },
             follow_redirects=True,
         )
+
+    @property
+    def max_attempts(self) -> int:
+        """Attempts per request before giving up."""
+        return self.retry.max_attempts
+
+    def __repr__(self) -> str:
+        return f"FeedClient({str(self._client.base_url)!r}, workers={self.workers}, page_size={self.page_size})"
 
     def close(self) -> None:
         """Release the connection pool."""
@@ -183,47 +256,19 @@ class FeedClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _wait(self, state: RetryCallState) -> float:
-        """Honour Retry-After when the server sent one, else back off exponentially."""
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, _Retryable) and exc.retry_after is not None:
-            return min(exc.retry_after, self.max_backoff)
-        return min(self.backoff * 2 ** (state.attempt_number - 1), self.max_backoff)
-
-    def _get_json(self, path: str, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
-                  ) -> tuple[httpx.Response, Any]:
+    def _get_json(self, path: str, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
+                  **then: str) -> tuple[httpx.Response, Any]:
         """GET with retries on transport errors, 5xx, 429 and unreadable JSON; 304 returns no body."""
-        retrying = Retrying(
-            stop=stop_after_attempt(self.max_attempts),
-            wait=self._wait,
-            retry=retry_if_exception_type(_Retryable),
-            sleep=self._sleep,
-            reraise=True,
-        )
-        try:
-            for attempt in retrying:
-                with attempt:
-                    return self._get_once(path, params, headers)
-        except _Retryable as exc:
-            raise SourceError(
-                f"GET {path} failed after {self.max_attempts} attempts ({exc}); the run stopped before this "
-                "point and the next run resumes from the stored cursor."
-            ) from exc
-        raise AssertionError("unreachable")  # pragma: no cover
+        return self.retry.call(lambda: self._get_once(path, params, headers), f"GET {path}", **then)
 
     def _get_once(self, path: str, params: dict[str, Any] | None, headers: dict[str, str] | None
                   ) -> tuple[httpx.Response, Any]:
-        """One GET; raises _Retryable for anything another try may fix."""
-        try:
-            response = self._client.get(path, params=params, headers=headers)
-        except httpx.TransportError as exc:
-            raise _Retryable(f"{type(exc).__name__}") from exc
-        if response.status_code in RETRY_STATUSES:
-            raise _Retryable(f"HTTP {response.status_code}", parse_retry_after(response.headers.get("Retry-After")))
+        """One GET; raises Retryable for anything another try may fix."""
+        response = send_once(self._client, path, params=params, headers=headers)
         if response.status_code == 304:
             return response, None
         if response.status_code in (401, 403):
-            raise SourceError(
+            raise FeedAuthError(
                 f"The feed refused the token (HTTP {response.status_code}): check RADAR_NAV_TOKEN; "
                 "public tokens rotate, fetch a fresh one or ask NAV for a private token."
             )
@@ -232,7 +277,7 @@ class FeedClient:
         try:
             return response, json.loads(response.content)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise _Retryable(f"unreadable JSON ({exc.__class__.__name__})") from exc
+            raise Retryable(f"unreadable JSON ({exc.__class__.__name__})") from exc
 
     def get_page(self, page_id: str | None, *, etag: str | None = None,
                  last_modified: str | None = None) -> FeedPage | None:
@@ -253,7 +298,7 @@ class FeedClient:
 
     def get_entry(self, item: FeedItem) -> FeedEntry:
         """Fetch the full ad behind a feed item; raises ValueError for a payload that is not an entry."""
-        _, payload = self._get_json(item.url)
+        _, payload = self._get_json(item.url, then="the entry is quarantined and fetched again by the next run")
         return parse_feed_entry(payload, item.entry_id)
 
     def iter_pages(self, cursor: FeedCursor) -> Iterator[FeedPage]:
