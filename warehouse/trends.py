@@ -10,6 +10,8 @@ import duckdb
 from pipelines.errors import InputError
 from warehouse.db import fetch_value
 
+TREND_TABLES = ("ads_weekly", "skill_demand_weekly", "skill_trends", "emerging_terms", "ad_concepts")
+
 
 def parse_iso_week(week: str) -> date:
     """'2026-W48' → the Monday that starts it; the message shows the expected form."""
@@ -32,15 +34,16 @@ def previous_week(day: date) -> str:
 
 
 def latest_data_week(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The newest ISO week any ad was published in."""
-    latest = fetch_value(con, "SELECT max(published) FROM ads WHERE duplicate_of IS NULL")
-    return iso_week_of(latest.date()) if latest else None
+    """The newest ISO week (Norwegian time, as the trend tables count weeks) any original ad was published in."""
+    return fetch_value(con, "SELECT strftime(timezone('Europe/Oslo', max(published)), '%G-W%V') FROM ads "
+                            "WHERE duplicate_of IS NULL")
 
 
 def refresh_trends(con: duckdb.DuckDBPyConnection, ref_week: str, *, min_ads: int = 5, z: float = 1.96) -> dict[str, int]:
-    """Recompute ads_weekly, skill_demand_weekly and skill_trends for a reference week; returns row counts."""
+    """Refill the trend tables for a reference week in one transaction; returns their row counts."""
     monday = parse_iso_week(ref_week)
     con.execute("SET VARIABLE ref_week = ?", [monday])
+    con.execute("SET VARIABLE ref_iso = ?", [iso_week_of(monday)])
     con.execute("SET VARIABLE min_ads = ?", [min_ads])
     con.execute("SET VARIABLE z = ?", [z])
     sql = (resources.files("warehouse") / "trends.sql").read_text(encoding="utf-8")
@@ -53,5 +56,5 @@ def refresh_trends(con: duckdb.DuckDBPyConnection, ref_week: str, *, min_ads: in
         raise
     return {
         table: fetch_value(con, f"SELECT count(*) FROM {table}")
-        for table in ("ads_weekly", "skill_demand_weekly", "skill_trends")
+        for table in TREND_TABLES
     }

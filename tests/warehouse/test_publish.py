@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -79,3 +81,52 @@ def test_radar_sql_refuses_writes_and_reads_views(tmp_path: Path) -> None:
         run_readonly_query(snapshot, "DELETE FROM ad_state")
     with pytest.raises(WarehouseError, match="radar weekly --demo"):
         run_readonly_query(tmp_path / "missing.duckdb", "SELECT 1")
+
+
+@pytest.fixture()
+def small_snapshot(tmp_path: Path) -> Path:
+    con = open_warehouse(tmp_path / "radar.duckdb")
+    add_ads(con, "2026-W47", "Oslo", 2, {"ki": 1}, prefix="a")
+    snapshot = publish_snapshot(con, tmp_path / "analytics.duckdb")
+    con.close()
+    return snapshot
+
+
+def test_snapshot_is_in_a_storage_format_the_pypi_duckdb_cli_reads(small_snapshot: Path) -> None:
+    """PyPI's duckdb-cli is 1.5.x and reads storage versions 64-68, not DuckDB 2.0's own format."""
+    header = small_snapshot.read_bytes()[:20]  # main header: checksum (8 bytes), b"DUCK", storage version (uint64)
+    assert header[8:12] == b"DUCK" and 64 <= struct.unpack("<Q", header[12:20])[0] <= 68
+
+
+def test_plain_duckdb_cli_reads_the_snapshot_and_cannot_write_it(small_snapshot: Path) -> None:
+    cli = shutil.which("duckdb")
+    if cli is None:
+        pytest.skip("no duckdb CLI on PATH (pip install duckdb-cli)")
+    out = subprocess.run([cli, "-readonly", str(small_snapshot), "-csv", "-c", "SELECT count(*) AS n FROM ads"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.split() == ["n", "2"], out.stderr
+    refused = subprocess.run([cli, "-readonly", str(small_snapshot), "-c", "DELETE FROM ad_state"],
+                             capture_output=True, text=True, timeout=60)
+    assert "read-only" in refused.stdout + refused.stderr
+
+
+def test_snapshot_holds_the_same_analyst_data_with_heavy_views_stored_and_comments_kept(tmp_path: Path) -> None:
+    from warehouse.dictionary import analyst_relations, undocumented
+    from warehouse.trends import refresh_trends
+
+    con = open_warehouse(tmp_path / "radar.duckdb")
+    add_ads(con, "2026-W47", "Østfold", 4, {"ki": 3}, prefix="a", unmapped_for={"ny frase": 2})
+    add_ads(con, "2026-W48", "Buskerud", 5, {"ki": 1, "truck": 4}, prefix="b")
+    refresh_trends(con, "2026-W48")
+    snapshot = publish_snapshot(con, tmp_path / "analytics.duckdb")
+    private = {r.name: con.execute(f'SELECT * FROM "{r.name}" ORDER BY ALL').fetchall() for r in analyst_relations(con)}
+    con.close()
+    reader = duckdb.connect(str(snapshot), read_only=True)
+    relations = analyst_relations(reader)
+    assert {r.name: reader.execute(f'SELECT * FROM "{r.name}" ORDER BY ALL').fetchall() for r in relations} == private
+    kinds = {r.name: r.kind for r in relations}
+    assert kinds["ads"] == "table" and kinds["policy_vs_demand"] == "table" and kinds["mentions"] == "view"
+    assert undocumented(relations) == []
+    assert reader.execute("SELECT count(*) FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY'"
+                          ).fetchone() == (0,)  # a reader needs no keys; building them was most of the copy time
+    reader.close()
