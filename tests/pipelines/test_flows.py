@@ -54,9 +54,23 @@ def test_trend_table_counts_the_extracted_mentions(demo_runs) -> None:
     direct = con.execute(
         """SELECT a.county_name_2024, m.concept_id, count(DISTINCT a.ad_id)
            FROM ads a JOIN mentions m USING (ad_id)
-           WHERE a.iso_week = '2026-W48' AND a.duplicate_of IS NULL GROUP BY ALL ORDER BY ALL""").fetchall()
+           WHERE a.iso_week = '2026-W48' AND a.duplicate_of IS NULL AND m.concept_id IS NOT NULL
+           GROUP BY ALL ORDER BY ALL""").fetchall()
     table = con.execute(
         """SELECT region_name, concept_id, ads_with_concept FROM skill_demand_weekly
            WHERE iso_week = '2026-W48' AND region_level = 'county' AND occupation_group = '*' ORDER BY ALL""").fetchall()
     assert direct and table == direct
     con.close()
+
+
+def test_briefing_is_linked_as_prefect_artifacts(demo_runs) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey, FlowRunFilter, FlowRunFilterId
+
+    first, _, _ = demo_runs
+    with get_client(sync_client=True) as client:
+        artifacts = {a.key: a for a in client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(like_="forum-briefing")),
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[first["run_id"]])))}
+    assert Path(first["briefing"]).as_uri() in artifacts["forum-briefing"].data
+    assert "# Kompetanseradar: Østfold, Akershus, Buskerud – uke 48 2026" in artifacts["forum-briefing-markdown"].data
