@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import logging
 import re
 import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from bs4 import BeautifulSoup, Comment
+from bs4 import BeautifulSoup, CData, NavigableString, PageElement, Tag
 
 from pipelines.regions import Region, resolve_region
+
+log = logging.getLogger(__name__)
 
 BLOCK_TAGS = (
     "p", "div", "section", "article", "header", "footer", "main", "aside", "ul", "ol", "table", "tr",
@@ -21,12 +24,19 @@ BLOCK_TAGS = (
 )
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 DROP_TAGS = ("script", "style", "noscript", "template", "svg", "iframe", "head")
+# What html_to_text writes before and after a tag's text; <br> becomes a line break.
+SEPARATORS: dict[str, tuple[str, str]] = {
+    **{tag: ("\n", "\n") for tag in BLOCK_TAGS}, "li": ("\n- ", "\n"), "td": ("", " "), "th": ("", " "),
+}
+TEXT_TYPES = (NavigableString, CData)
+MAX_HTML_CHARS = 1_000_000  # 30 times the longest of the 195 real ads (33 kB); beyond it a page is cut
 
 EMAIL_RE = re.compile(r"[\w.+-]+(?:@|\(at\)|&#64;| at )[\w-]+(?:\.[\w-]+)*\.[a-zA-Z]{2,}", re.UNICODE)
 PHONE_RE = re.compile(
     r"(?<![\w+])(?:(?:\+|00)\s?47[\s.-]?)?"
     r"(?:\d{8}|\d{3}[ .-]\d{2}[ .-]\d{3}|\d{2}[ .-]\d{2}[ .-]\d{2}[ .-]\d{2}|\d{4}[ .-]\d{4})(?![\d])"
 )
+LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 EMAIL_MASK = "[e-post]"
 PHONE_MASK = "[telefon]"
 NAME_MASK = "[kontaktperson]"
@@ -67,26 +77,46 @@ class NormalisedAd:
         return asdict(self)
 
 
-def html_to_text(html: str | None) -> str:
-    """Plain text that keeps headings and list items on their own lines, since extraction reads structure."""
+class _Close(NamedTuple):
+    """A separator html_to_text writes when it leaves a tag."""
+
+    text: str
+
+
+def html_to_text(html: str | None, *, max_chars: int = MAX_HTML_CHARS) -> str:
+    """Plain text that keeps headings and list items on their own lines, since extraction reads structure.
+
+    One pass over the parsed page (inserting separators into the tree took time quadratic in its size). A page
+    longer than `max_chars` is cut there with a logged warning: a real ad is a few kB, and parsing 100 MB with
+    BeautifulSoup would take gigabytes.
+    """
     if not html:
         return ""
-    soup = BeautifulSoup(html, "lxml")
-    for tag in soup.find_all(DROP_TAGS):
-        tag.decompose()
-    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
-        comment.extract()
-    for br in soup.find_all("br"):
-        br.replace_with("\n")
-    for li in soup.find_all("li"):
-        li.insert_before("\n- ")
-        li.insert_after("\n")
-    for cell in soup.find_all(("td", "th")):
-        cell.insert_after(" ")
-    for tag in soup.find_all(BLOCK_TAGS):
-        tag.insert_before("\n")
-        tag.insert_after("\n")
-    return tidy_text(soup.get_text())
+    if len(html) > max_chars:
+        log.warning("ad HTML of %d characters cut to its first %d (normalise.MAX_HTML_CHARS); the rest is not read",
+                    len(html), max_chars)
+        html = html[:max_chars]
+    html = LONE_SURROGATE_RE.sub("\ufffd", html)  # lxml cannot encode them
+    pieces: list[str] = []
+    stack: list[PageElement | _Close] = [BeautifulSoup(html, "lxml")]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _Close):
+            pieces.append(node.text)
+        elif isinstance(node, Tag):
+            if node.name in DROP_TAGS:
+                continue
+            if node.name == "br":
+                pieces.append("\n")
+                continue
+            before, after = SEPARATORS.get(node.name, ("", ""))
+            pieces.append(before)
+            if after:
+                stack.append(_Close(after))
+            stack.extend(reversed(node.contents))
+        elif type(node) in TEXT_TYPES:  # not comments, doctypes, processing instructions or ruby annotations
+            pieces.append(str(node))
+    return tidy_text("".join(pieces))
 
 
 def tidy_text(text: str) -> str:
@@ -168,7 +198,10 @@ def parse_time(value: Any) -> datetime | None:
     if value in (None, ""):
         return None
     if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+        try:
+            return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):  # out of range, or NaN
+            return None
     try:
         when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
@@ -205,6 +238,7 @@ def strip_contacts(payload: dict[str, Any]) -> dict[str, Any]:
 def _mask_emails(value: Any) -> Any:
     """Mask e-mail addresses in every string of a JSON value (uuids and dates cannot look like one)."""
     if isinstance(value, str):
+        value = LONE_SURROGATE_RE.sub("\ufffd", value)  # from "\\ud800" escapes; no table can store them
         return EMAIL_RE.sub(EMAIL_MASK, value) if "@" in value or "(at)" in value or " at " in value else value
     if isinstance(value, dict):
         return {k: _mask_emails(v) for k, v in value.items()}
@@ -218,7 +252,7 @@ def contact_names(payload: dict[str, Any]) -> list[str]:
     ad = payload.get("ad_content") or payload.get("json") or {}
     if not isinstance(ad, dict):
         return []
-    return [str(c.get("name") or "") for c in (ad.get("contactList") or []) if isinstance(c, dict)]
+    return [str(c.get("name") or "") for c in _objects(ad.get("contactList"))]
 
 
 def _objects(value: Any) -> list[dict[str, Any]]:

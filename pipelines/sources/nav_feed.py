@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ log = logging.getLogger(__name__)
 
 FEED_PATH = "/api/v1/feed"
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 USER_AGENT = "Kompetanseradar/0.1 (+https://github.com/kompetanseradar; competence-needs research)"
 
 
@@ -153,6 +155,17 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+def without_surrogates(value: Any) -> Any:
+    """JSON with lone surrogates ("\\ud800" escapes) replaced by U+FFFD: no table or URL can hold them."""
+    if isinstance(value, str):
+        return LONE_SURROGATE_RE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {without_surrogates(k): without_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_surrogates(v) for v in value]
+    return value
+
+
 def parse_feed_page(payload: dict[str, Any], etag: str | None = None, last_modified: str | None = None) -> FeedPage:
     """Turn a feed page's JSON into a FeedPage, tolerating missing optional fields."""
     try:
@@ -160,9 +173,13 @@ def parse_feed_page(payload: dict[str, Any], etag: str | None = None, last_modif
         raw_items = payload.get("items") or []
     except (KeyError, TypeError) as exc:
         raise ValueError(f"not a feed page (no 'id'): {exc}") from exc
+    if not isinstance(raw_items, list):
+        raise ValueError(f"feed page {page_id}: 'items' is not a list")
     items = []
-    for raw in raw_items:
-        entry = raw.get("_feed_entry") or {}
+    for number, raw in enumerate(raw_items):
+        if not isinstance(raw, dict) or "id" not in raw:
+            raise ValueError(f"feed page {page_id}: item {number} is not a feed line with an 'id'")
+        entry = raw.get("_feed_entry") if isinstance(raw.get("_feed_entry"), dict) else {}
         items.append(
             FeedItem(
                 entry_id=str(raw["id"]),
@@ -275,7 +292,7 @@ class FeedClient:
         if response.status_code >= 400:
             raise SourceError(f"GET {path} answered HTTP {response.status_code}; check --feed-url.")
         try:
-            return response, json.loads(response.content)
+            return response, without_surrogates(json.loads(response.content))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise Retryable(f"unreadable JSON ({exc.__class__.__name__})") from exc
 

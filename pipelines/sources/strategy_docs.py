@@ -31,8 +31,8 @@ from typing import Any
 
 import httpx
 import yaml
-from pypdf import PdfReader
-from pypdf.errors import PyPdfError
+from pypdf import PdfReader, apply_configuration
+from pypdf.errors import LimitReachedError, PyPdfError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from pipelines.errors import InputError, SourceError
@@ -588,6 +588,22 @@ PDF_READ_ERRORS = (
     RecursionError,
 )
 
+# Limits against PDF bombs, far above any real strategy document (the longest white papers and NOUs run to a few
+# hundred pages of a few thousand content operators each). Past them the rest is skipped with a warning.
+MAX_PDF_PAGES = 1500  # pages read; a longer document is read in part
+MAX_PDF_SECONDS = 120.0  # reading time of one document
+MAX_PAGE_OPERATIONS = 200_000  # content operators of one page, its form XObjects included
+PYPDF_LIMITS: dict[str, int] = {
+    "page_tree_maximum_entries": 20_000,  # a larger page tree is refused before pypdf walks it all
+    "zlib_maximum_output_length": 20_000_000,  # one decompressed stream (pypdf's default: 75 MB)
+    "stream_parsing_work_maximum_count": 500_000,  # tokens of one content stream (default 2 million)
+    "xform_maximum_invocations_per_extraction": 200,  # form XObjects drawn on one page (default 5,000)
+}
+
+
+class _PageBudgetExceeded(BaseException):
+    """A page used up its operators or the document its time; a BaseException so pypdf cannot swallow it."""
+
 
 class _PypdfWarnings(logging.Handler):
     """Collects pypdf's own log warnings (damaged xref, bad objects) as document warnings."""
@@ -603,7 +619,16 @@ class _PypdfWarnings(logging.Handler):
 
 
 def pdf_text(data: bytes) -> DocumentText:
-    """Text of a PDF as blocks with page numbers; unreadable parts become warnings, never exceptions."""
+    """Text of a PDF as blocks with page numbers; unreadable parts become warnings, never exceptions.
+
+    Time and memory are bounded (MAX_PDF_PAGES, MAX_PDF_SECONDS, MAX_PAGE_OPERATIONS, PYPDF_LIMITS), so a
+    decompression bomb, a page-count bomb or self-multiplying forms cost seconds and a warning, not the run.
+    """
+    with apply_configuration(**PYPDF_LIMITS):
+        return _pdf_text(data, time.monotonic() + MAX_PDF_SECONDS)
+
+
+def _pdf_text(data: bytes, deadline: float) -> DocumentText:
     warnings: list[str] = []
     damaged = False
     collector = _PypdfWarnings()
@@ -639,15 +664,32 @@ def pdf_text(data: bytes) -> DocumentText:
             warnings.append("encrypted PDF opened without a password (empty user password)")
         try:
             pages = list(reader.pages)
+        except LimitReachedError as exc:
+            return DocumentText([], warnings + [f"PDF over the reading limits, not read: {_short(exc)}"], "pdf", 0)
         except PDF_READ_ERRORS as exc:
             return DocumentText(
                 [], warnings + [f"broken PDF, its page tree is unreadable: {_short(exc)}"], "pdf", 0
             )
+        if len(pages) > MAX_PDF_PAGES:
+            warnings.append(f"the PDF has {len(pages)} pages: only the first {MAX_PDF_PAGES} were read "
+                            "(strategy_docs.MAX_PDF_PAGES)")
+            pages = pages[:MAX_PDF_PAGES]
         page_lines: list[list[PdfLine]] = []
         empty_pages, broken_pages = [], []
         for number, page in enumerate(pages, start=1):
+            if time.monotonic() > deadline:
+                damaged = True
+                warnings.append(f"reading stopped after {MAX_PDF_SECONDS:.0f} s (strategy_docs.MAX_PDF_SECONDS): "
+                                f"pages {number}–{len(pages)} not read")
+                pages = pages[:number - 1]
+                break
             try:
-                lines = _page_lines(page, number)
+                lines = _page_lines(page, number, deadline)
+            except _PageBudgetExceeded as exc:
+                broken_pages.append(number)
+                damaged = True
+                warnings.append(f"page {number} skipped: {exc}")
+                lines = []
             except Exception as exc:  # noqa: BLE001 - one bad page must not lose the rest of the document
                 broken_pages.append(number)
                 damaged = True
@@ -690,9 +732,19 @@ def _ranges(numbers: list[int]) -> str:
     return ", ".join(out)
 
 
-def _page_lines(page: Any, number: int) -> list[PdfLine]:
+def _page_lines(page: Any, number: int, deadline: float = float("inf")) -> list[PdfLine]:
     """A page's lines (as pypdf lays them out) with the largest font size and the boldness set on them."""
     runs: list[tuple[str, float, bool, float]] = []
+    operations = 0
+
+    def count(operator: Any, operands: Any, cm: Any, tm: Any) -> None:
+        nonlocal operations
+        operations += 1
+        if operations > MAX_PAGE_OPERATIONS:
+            raise _PageBudgetExceeded(f"more than {MAX_PAGE_OPERATIONS} content operators "
+                                      "(strategy_docs.MAX_PAGE_OPERATIONS)")
+        if operations % 1000 == 0 and time.monotonic() > deadline:
+            raise _PageBudgetExceeded(f"the document's reading time ({MAX_PDF_SECONDS:.0f} s) ran out on it")
 
     def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
         if not text or not text.strip():
@@ -703,7 +755,7 @@ def _page_lines(page: Any, number: int) -> list[PdfLine]:
         baseline = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
         runs.append((text, round(float(size or 0) * scale, 1), bold, round(baseline, 1)))
 
-    text = page.extract_text(visitor_text=visit) or ""
+    text = page.extract_text(visitor_text=visit, visitor_operand_before=count) or ""
     # Style of each visual line (runs sharing a baseline) and of each run, keyed by their letters only,
     # so the lines of extract_text() can be looked up whatever spacing pypdf gave them.
     styles: dict[str, tuple[float, bool]] = {}

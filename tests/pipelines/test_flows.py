@@ -74,3 +74,38 @@ def test_briefing_is_linked_as_prefect_artifacts(demo_runs) -> None:
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[first["run_id"]])))}
     assert Path(first["briefing"]).as_uri() in artifacts["forum-briefing"].data
     assert "# Kompetanseradar: Østfold, Akershus, Buskerud – uke 48 2026" in artifacts["forum-briefing-markdown"].data
+
+
+def _artifacts(run_id: str, key: str) -> list:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey, FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        return client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+                                     flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])))
+
+
+def test_every_run_leaves_a_table_of_its_counts(demo_runs) -> None:
+    import json
+
+    first, _, _ = demo_runs
+    (artifact,) = _artifacts(first["run_id"], "weekly-counts")
+    rows = {(r["stage"], r["measure"]): r["value"] for r in json.loads(artifact.data)}
+    assert rows[("ingest", "new_entries")] == 101 and rows[("warehouse", "ads")] == 90
+    assert rows[("extract", "written")] == first["counts"]["extract"]["written"] and ("briefing", "seconds") in rows
+
+
+def test_backfill_writes_a_briefing_per_week_from_the_same_stores(demo_runs) -> None:
+    from pipelines.flows import backfill
+
+    first, _, data_dir = demo_runs
+    summary = backfill(start="2026-11-16", end="2026-W48", demo=True, data_dir=str(data_dir))
+    assert summary["weeks"] == ["2026-W47", "2026-W48"] and set(summary["briefings"]) == set(summary["weeks"])
+    assert all(Path(path).exists() for path in summary["briefings"].values())
+    assert summary["counts"]["ingest"]["not_modified"] and summary["counts"]["extract"]["processed"] == 0
+    assert summary["counts"]["warehouse"] == first["counts"]["warehouse"]  # trend tables as of the last week
+    con = duckdb.connect(str(data_dir / "analytics.duckdb"), read_only=True)
+    assert con.execute("SELECT flow, status, week FROM runs ORDER BY started_at DESC LIMIT 1").fetchone() == \
+        ("backfill", "COMPLETED", "2026-W48")
+    con.close()
+    assert _artifacts(summary["run_id"], "backfill-counts")

@@ -1,0 +1,115 @@
+"""Chunked extraction (the Dask path without the cluster): same mentions as the serial stage, safe to kill."""
+
+from __future__ import annotations
+
+import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from pipelines.errors import ConfigError
+from pipelines.ingest import ingest_feed
+from pipelines.scale import chunk_key, dask_task_runner, extract_in_chunks, pending_refs, run_chunk
+from pipelines.sources.nav_feed import FeedClient
+from pipelines.sources.sample import SAMPLE_FEED_URL, SAMPLE_TOKEN, sample_feed_server
+from pipelines.stages import extract_pending, normalise_pending
+from warehouse.db import open_warehouse
+
+STREAM = f"nav:{SAMPLE_FEED_URL}"
+MENTIONS = """SELECT ad_id, entry_id, start, "end", text, type, requirement, concept_id, score, method
+              FROM mentions_store ORDER BY ALL"""
+
+
+@pytest.fixture(scope="module")
+def normalised(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample feed ingested and normalised once; each test works on a copy."""
+    path = tmp_path_factory.mktemp("scale") / "normalised.duckdb"
+    server = sample_feed_server()
+    con = open_warehouse(path)
+    with FeedClient(SAMPLE_FEED_URL, SAMPLE_TOKEN, transport=server.as_transport(), page_size=25) as client:
+        ingest_feed(con, client, source=STREAM, run_id="setup")
+    normalise_pending(con, "setup", source=STREAM)
+    con.close()
+    return path
+
+
+def copy_of(normalised: Path, tmp_path: Path, name: str):
+    target = tmp_path / f"{name}.duckdb"
+    shutil.copy(normalised, target)
+    return open_warehouse(target)
+
+
+def threads_submit(pool: ThreadPoolExecutor, extractor, fail_on: set[int] = frozenset()):
+    """A stand-in for the Dask runner: each chunk runs in a thread through the workers' own function."""
+    calls = []
+
+    def submit(items):
+        calls.append(len(items))
+        if len(calls) in fail_on:
+            failed: Future = Future()
+            failed.set_exception(RuntimeError("worker lost"))
+            return failed
+        return pool.submit(run_chunk, extractor, items, extractor.version)
+
+    return submit, calls
+
+
+def test_chunks_write_what_the_serial_stage_writes(normalised: Path, tmp_path: Path, extractor) -> None:
+    serial, chunked = copy_of(normalised, tmp_path, "serial"), copy_of(normalised, tmp_path, "chunked")
+    report_serial = extract_pending(serial, extractor, "r")
+    with ThreadPoolExecutor(2) as pool:
+        submit, calls = threads_submit(pool, extractor)
+        report = extract_in_chunks(chunked, extractor, "r", submit, chunk_size=16, in_flight=3)
+    assert report.processed == report_serial.processed == 90 and len(calls) == 6  # 90 ads in chunks of 16
+    assert report.written == report_serial.written > 500
+    assert chunked.execute(MENTIONS).fetchall() == serial.execute(MENTIONS).fetchall()
+    extractions = "SELECT ad_id, entry_id, extractor_version, mentions FROM extractions ORDER BY ALL"
+    assert chunked.execute(extractions).fetchall() == serial.execute(extractions).fetchall()
+    assert pending_refs(chunked, extractor.version) == []
+
+
+def test_a_failed_chunk_keeps_the_returned_ones_and_a_rerun_doubles_nothing(normalised: Path, tmp_path: Path,
+                                                                           extractor) -> None:
+    con, serial = copy_of(normalised, tmp_path, "failing"), copy_of(normalised, tmp_path, "serial")
+    extract_pending(serial, extractor, "r")
+    with ThreadPoolExecutor(1) as pool:
+        submit, _ = threads_submit(pool, extractor, fail_on={3})
+        with pytest.raises(RuntimeError, match="worker lost"):
+            extract_in_chunks(con, extractor, "r", submit, chunk_size=20, in_flight=1)
+    # chunks 1 and 2 were written whole, chunk 3 not at all
+    assert con.execute("SELECT count(*) FROM extractions").fetchone()[0] == 40
+    assert len(pending_refs(con, extractor.version)) == 50
+    with ThreadPoolExecutor(2) as pool:
+        submit, calls = threads_submit(pool, extractor)
+        report = extract_in_chunks(con, extractor, "r2", submit, chunk_size=20, in_flight=2)
+    assert report.processed == 50 and len(calls) == 3
+    assert con.execute(MENTIONS).fetchall() == serial.execute(MENTIONS).fetchall()
+
+
+def test_workers_refuse_another_extractor_version(extractor) -> None:
+    with pytest.raises(ConfigError, match="install the same code"):
+        run_chunk(extractor, [("nav:1", "Vi søker sykepleier.", "nb")], extractor.version + "+other")
+
+
+def test_chunk_cache_key_is_content_and_extractor_version() -> None:
+    items = [("nav:1", "Fagbrev som elektriker.", "nb"), ("nav:2", "Sjukepleiar.", "nn")]
+    assert chunk_key(items, "v1") == chunk_key(list(items), "v1")
+    assert chunk_key(items, "v1") != chunk_key(items, "v2")
+    assert chunk_key(items, "v1") != chunk_key([items[0], ("nav:2", "Sjukepleiar!", "nn")], "v1")
+    assert chunk_key(items, "v1") != chunk_key([items[0], ("nav:2", "Sjukepleiar.", "nb")], "v1")
+    assert chunk_key([("a", "bc", "nb")], "v") != chunk_key([("ab", "c", "nb")], "v")
+
+
+def test_dask_address_is_checked_before_anything_runs() -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with pytest.raises(ConfigError, match="neither 'local' nor a scheduler address"):
+        dask_task_runner("10.0.0.5:8786", api_url="http://127.0.0.1:4200/api")
+    with temporary_settings(restore_defaults={PREFECT_API_URL}), pytest.raises(ConfigError, match="PREFECT_API_URL"):
+        dask_task_runner("local")
+    remote = dask_task_runner("tcp://10.0.0.5:8786", api_url="http://127.0.0.1:4200/api")
+    assert remote.address == "tcp://10.0.0.5:8786"
+    local = dask_task_runner("local", workers=2, api_url="http://127.0.0.1:4200/api")
+    assert local.address is None and local.cluster_kwargs["n_workers"] == 2
+    assert local.cluster_kwargs["processes"] is True
