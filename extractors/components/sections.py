@@ -1,158 +1,436 @@
 """Classifies the parts of an ad (requirements, tasks, offers...) and segments sentences on its lines.
 
-Sections decide whether a mention is annotated at all (offers and employer blurbs are not) and its
-requirement level, so headings and list items are treated as the boundaries they are.
+Sections decide whether a mention is annotated at all (offers, employer blurbs and application details are
+not) and its requirement level, so headings and list items are treated as the boundaries they are.
+The decisions follow ../shared/ANNOTATION.md as applied in extractors/annotations/README.md.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
+import numpy as np
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
 REQUIREMENTS = "requirements"
 PREFERRED = "preferred"
+WISHES = "wishes"  # "Vi ønsker deg som": the requirement list when it is the only one, else personal traits
 TASKS = "tasks"
 PERSONAL = "personal"
 OFFER = "offer"
 EMPLOYER = "employer"
 APPLY = "apply"
 INTRO = "intro"
+SECTION_KINDS = (INTRO, TASKS, REQUIREMENTS, PREFERRED, WISHES, PERSONAL, OFFER, EMPLOYER, APPLY)
 NOT_ANNOTATED = frozenset({OFFER, EMPLOYER, APPLY})
 
-# Ordered: the first pattern that matches a heading wins (preferred before requirements).
-HEADING_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (kind, re.compile(pattern, re.IGNORECASE))
-    for kind, pattern in (
-        (PREFERRED, r"ønske(lig|leg|de|te)|\bfordel\b|\bpluss\b|nice to have|preferred|merit"),
-        (OFFER, r"vi tilbyr|kan tilby|tilbyr vi|\btilbod\b|\bgoder\b|\blønn\b|betingelser|vilkår|what we offer|we offer"),
-        (EMPLOYER, r"^om (oss|bedriften|selskapet|arbeidsgiver(en)?|verksemda|virksomheten|kommunen|avdelingen|"
-                   r"enheten|tjenesten|tenesta|firmaet|konsernet|stillingen i)\b|hvem er vi|kven er vi|about (us|the company)"),
-        (APPLY, r"søknad|\bsøk\b|slik søker|kontakt|spørsmål|søknadsfrist|tiltredelse|how to apply|apply"),
-        (PERSONAL, r"personlig|personleg|egenskap|eigenskap|hvem er du|kven er du|om deg\b|vi ser etter deg|"
-                   r"personal (qualities|skills)|about you"),
-        (TASKS, r"oppgave|oppgåve|ansvar|arbeidsområde|stillingen|jobben|hva skal du|kva skal du|du skal|"
-                r"responsibilit|tasks|the role|your role"),
-        (REQUIREMENTS, r"kvalifikasjon|\bkrav\b|krav til|kompetanse|utdanning|erfaring|forventer|vi søker deg|"
-                       r"du (har|må)|bakgrunn|requirement|qualification|you have|must have"),
-    )
+REQUIRED, PREFERRED_LEVEL, UNSPECIFIED = "REQUIRED", "PREFERRED", "UNSPECIFIED"
+REQUIREMENT_LEVELS = (REQUIRED, PREFERRED_LEVEL, UNSPECIFIED)
+
+_LEAD = r"^(?:[\W\d_]*)(?:(?:dine|dina|våre|vår|hva|kva|om|your|our|the)\s+)?"
+
+
+def _heading(*alternatives: str) -> re.Pattern[str]:
+    """A pattern anchored at the start of a heading, after an optional possessive or question word."""
+    return re.compile(_LEAD + "(?:" + "|".join(alternatives) + ")", re.IGNORECASE)
+
+
+# Checked in this order; the first that matches names the section. Mixed headings
+# ("Kvalifikasjoner og personlige egenskaper") are settled in classify_heading.
+HEADINGS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (WISHES, _heading(r"ønske(?:de|lige?|lege?) (?:kvalifik|kompetanse|egenskap|erfaring|bakgrunn)",
+                      r"ønskja (?:kvalifik|kompetanse|eigenskap)", r"ynskte? (?:kvalifik|kompetanse|eigenskap)",
+                      r"vi ønsker (?:oss )?(?:deg|en|ein|at du)\b", r"vi ynskjer", r"vi ønskjer")),
+    (PREFERRED, _heading(r"ønske(?:lig|leg)\b", r"ønskjeleg", r"ynskjeleg", r"det er (?:en|ein) fordel",
+                         r"(?:det er )?(?:en |ein )?fordel", r"merit", r"vi vektlegg", r"nice to have",
+                         r"preferred", r"(?:it is )?an advantage")),
+    (OFFER, _heading(r"(?:hva |kva )?(?:vi |kan vi |vi kan )?tilb(?:yr|yd|od|ud)", r"tilbyr vi", r"hva tilbyr",
+                     r"hos (?:oss|\w+) (?:får|vil) du", r"(?:vi kan )?tilby", r"lønn", r"løn\b", r"betingelser",
+                     r"vilkår", r"goder\b", r"fordeler", r"what we offer", r"we offer", r"benefits",
+                     r"\w+s medarbeidergaranti", r"(?:your )?future at")),
+    (EMPLOYER, _heading(r"om (?:oss|bedriften|selskapet|arbeidsgiver(?:en)?|verksemda|virksomheten|kommunen|"
+                        r"avdelingen|enheten|tjenesten|tenesta|firmaet|konsernet|arbeidsplassen|seksjonen|"
+                        r"barnehagen|skolen|sykehuset|[A-ZÆØÅ]\w+)\b", r"hvem er vi", r"kven er vi",
+                        r"about (?:us|the company)", r"who we are", r"arbeidsgiver\b", r"bedriften\b",
+                        r"selskapet\b", r"introduction")),
+    (APPLY, _heading(r"søknad", r"søk (?:på |nå|her|jobben|stillingen)", r"søk\b", r"slik søk", r"hvordan søke",
+                     r"korleis søkje", r"kontakt", r"spørsmål", r"tiltredelse", r"oppstart", r"nøkkelinformasjon",
+                     r"annen informasjon", r"andre opplysninger", r"anna informasjon", r"praktisk informasjon",
+                     r"mer informasjon", r"nærmere (?:informasjon|opplysninger)", r"opplysninger om",
+                     r"interessert", r"how to apply", r"apply", r"contact", r"further information", r"link til",
+                     r"arbeidssted", r"arbeidsstad", r"stillingsprosent", r"annet\b", r"start date",
+                     r"application")),
+    (TASKS, _heading(r"(?:hoved)?(?:arbeids)?oppg(?:a|å)ve", r"(?:hoved)?arbeidsoppg", r"ansvar(?:s)?(?:område)?",
+                     r"arbeidsområde", r"stillingsbeskrivelse", r"om stillingen", r"om jobben", r"om rollen",
+                     r"presentasjon av stillingen", r"stillingen\b", r"jobben\b", r"rollen\b",
+                     r"hva skal du", r"kva skal du", r"du skal\b", r"du vil\b", r"som \w+(?: \w+){0,4} skal du",
+                     r"som \w+(?: \w+){0,4} vil du", r"job description", r"responsibilit", r"tasks", r"the role",
+                     r"your role", r"duties", r"arbeidsdag", r"jobben går ut på")),
+    (REQUIREMENTS, _heading(r"(?:formelle |faglige |nødvendige |generelle |krav til |våre )?kvalifik\s?asjon",
+                            r"kompetanse", r"krav\b", r"krav til", r"kravene", r"kurskrav", r"stillingskrav",
+                            r"utdanning", r"utdannelse", r"språk", r"sprog", r"arbeidserfaring", r"erfaring",
+                            r"hva vi ser etter", r"kva vi ser etter", r"vi ser etter (?:deg|ein|en)\b",
+                            r"vi søker (?:deg|en|ein|etter)\b", r"vi søkjer (?:deg|ein|etter)\b",
+                            r"vi leter etter", r"vi er ute etter",
+                            r"du (?:må|har|bør)\b", r"vi krev", r"vi forventer", r"forventning",
+                            r"hvem ser vi etter", r"kven ser vi etter", r"ditt utgangspunkt", r"din bakgrunn",
+                            r"bakgrunn", r"profil", r"requirement", r"qualification", r"you have", r"must have",
+                            r"you are (?:right|meant|the one)", r"we are looking for", r"skills", r"education",
+                            r"experience", r"languages?")),
+    (PERSONAL, _heading(r"personl[ei]g", r"eigenskap", r"egenskap", r"hvem er du", r"kven er du", r"om deg\b",
+                        r"som person", r"personal", r"about you", r"who you are")),
 )
-REQUIRED_CUES = re.compile(r"\b(krav|kreves|påkrevd|må ha|må kunne|må være|nødvendig|required|must)\b", re.IGNORECASE)
-PREFERRED_CUES = re.compile(
-    r"ønskelig|ønskeleg|en fordel|ein fordel|et pluss|eit pluss|\bpluss\b|vektlegges|vektleggast|positivt|"
-    r"preferably|an advantage|is a plus|nice to have",
-    re.IGNORECASE,
-)
-BULLET_RE = re.compile(r"^\s*([-•·▪◦‣●■*–—]|\d+[.)])\s+")
+_MERGED_QUALIFICATIONS = re.compile(r"kvalifik|krav|kompetanse|utdanning|qualification", re.IGNORECASE)
+# An introducing line ('Det er en fordel dersom du:', 'Det blir lagt vekt på personlege eigenskapar;').
+INTRODUCER_PREFERRED = re.compile(r"\bfordel\b|ønskelig|ønskjeleg|ynskjeleg|vektlegg|vekt på|gjerne|et pluss|eit pluss",
+                                  re.IGNORECASE)
+INTRODUCER_REQUIRED = re.compile(r"\bkrav\b|\bkrev\b|\bmå\b|\bkreves\b", re.IGNORECASE)
+
+# Cue words in the sentence of a mention (ANNOTATION.md and the annotation guidelines).
+PREFERRED_CUE = re.compile(
+    r"ønske(?:lig|leg)|ønskjeleg|ynskjeleg|ynskjer|\b(?:en|ein) fordel|\bfordel med|\bmed fordel|\bet pluss\b|"
+    r"\beit pluss\b|\bgjerne\b|\bhelst\b|\bfortrinnsvis\b|vil (?:være|vere) positivt|er positivt|oppfordres|"
+    r"vektlegg(?:es|ast|jast)?\b|vektlagt|legg(?:er|es)? vekt på|lagt vekt på|preferabl|an advantage|is a plus|"
+    r"nice to have|merit",
+    re.IGNORECASE)
+FORWARD_CUES = frozenset({"gjerne", "helst", "fortrinnsvis", "med fordel"})
+REQUIRED_CUE = re.compile(
+    r"\bkrav\b|\bkravet\b|\bkreves\b|\bkrevst\b|\bkrever\b|\bkrev\b|påkrevd|\bmå\b|nødvendig|naudsynt|"
+    r"forutset|føresetnad|avgjørande|avgjørende|\brequired\b|\bmust\b|\bneed to\b",
+    re.IGNORECASE)
+SOFT_CUE = re.compile(r"\bbør\b|\bviktig\b|\bviktige\b", re.IGNORECASE)
+# 'Personlig egnethet vektlegges' is about the hiring, not about named items.
+GENERIC_PREFERENCE = re.compile(r"personl[ei]g egn|egnethet|egnaheit", re.IGNORECASE)
+# Negated cues keep the level of the list ('ønskelig, men ikke et krav').
+NOT_REQUIRED = re.compile(r"ikke (?:et |noe )?krav|ikkje (?:eit )?krav|ikke påkrevd|not required|ikke nødvendig",
+                          re.IGNORECASE)
+CLAUSE_BREAK = re.compile(r";|,\s+(?=(?:og|men|mens|samt|så|da|and|but)\b)|\s+[–—-]\s+", re.IGNORECASE)
+CLAUSE_BREAK_WITH_COMMAS = re.compile(r";|,\s+|\s+[–—-]\s+|:\s*", re.IGNORECASE)
+BULLET_RE = re.compile(r"^\s*(?:[-•·▪◦‣●■□*–—?]|\d+[.)])\s*")
+ABBREVIATIONS = "".join(rf"(?<!\b{re.escape(a)})" for a in (
+    "kl.", "ca.", "bl.a.", "f.eks.", "evt.", "inkl.", "min.", "nr.", "ref.", "mv.", "m.m.", "o.l.", "jf.", "iht.",
+    "Kl.", "Ca.", "Ref.", "St.", "Dr.", "Mr.", "Ms."))
+SENTENCE_END = re.compile(r"(?<=[.!?])" + ABBREVIATIONS + r"\s+(?=[A-ZÆØÅ«\"'(])")
+# Runs of spaces (with no-break spaces) stand for line breaks in texts scraped without them.
+GLUED_BREAK = re.compile(r"[ \t\u00a0]{3,}|\u00a0\s")
 
 
 @dataclass(frozen=True)
 class Line:
-    """A line of the ad with its character range and role."""
+    """A logical line of the ad (hard-wrapped continuations joined) with its role and section."""
 
     start: int
     end: int
     text: str
     is_heading: bool
     is_item: bool
+    kind: str
+    level: str
+
+
+def strip_heading(text: str) -> str:
+    """The words of a heading without bullets and the final colon."""
+    return BULLET_RE.sub("", text.strip()).rstrip(":;").strip()
 
 
 def classify_heading(text: str) -> str | None:
     """The section kind a heading names, or None when it names none we know."""
-    clean = text.strip().rstrip(":").strip()
-    for kind, pattern in HEADING_PATTERNS:
+    clean = strip_heading(text)
+    if not clean:
+        return None
+    for kind, pattern in HEADINGS:
         if pattern.search(clean):
+            if kind == PERSONAL and _MERGED_QUALIFICATIONS.search(clean):
+                return REQUIREMENTS
             return kind
     return None
 
 
+def classify_introducer(text: str) -> str | None:
+    """A sentence that introduces a list ('Det er en fordel dersom du:'): its cue words name the section."""
+    clean = strip_heading(text)
+    kind = classify_heading(clean)
+    if kind in (OFFER, EMPLOYER, APPLY, WISHES, PERSONAL):
+        return kind
+    if INTRODUCER_PREFERRED.search(clean) and not GENERIC_PREFERENCE.search(clean):
+        return PREFERRED
+    if INTRODUCER_REQUIRED.search(clean):
+        return REQUIREMENTS
+    return kind
+
+
 def looks_like_heading(text: str) -> bool:
-    """Short lines without a final full stop, or lines ending with a colon, head what follows."""
+    """Lines ending with a colon, or short lines without a final full stop that name a known section."""
     stripped = text.strip()
-    if not stripped or BULLET_RE.match(stripped):
+    if not stripped or BULLET_RE.match(stripped) and not stripped[0].isalnum():
         return False
     words = stripped.split()
-    if stripped.endswith(":") and len(words) <= 10:
+    if stripped.endswith((":", ";")) and len(words) <= 12:
         return True
-    return len(words) <= 6 and not stripped.endswith((".", ",", ";", "!")) and classify_heading(stripped) is not None
+    if len(words) > 8 or stripped.endswith((".", ",", "!")):
+        return False
+    return classify_heading(stripped) is not None
 
 
-def split_lines(text: str) -> list[Line]:
-    """Non-empty lines with offsets; a heading followed by ':' and content stays one line."""
-    lines = []
+def _is_continuation(previous: str, current: str) -> bool:
+    """A hard-wrapped line: the previous one runs on and this one starts in lower case."""
+    return (bool(previous) and not previous.rstrip().endswith((".", ":", "!", "?", ";"))
+            and current[:1].islower() and not BULLET_RE.match(current))
+
+
+def _physical_lines(text: str) -> list[tuple[int, int]]:
+    """Non-empty stripped ranges between line breaks and runs of spaces that stand for line breaks."""
+    out = []
     pos = 0
-    for raw in text.split("\n"):
-        stripped = raw.strip()
-        if stripped:
-            start = pos + raw.index(stripped)
-            lines.append(Line(start, start + len(stripped), stripped, looks_like_heading(stripped),
-                              bool(BULLET_RE.match(stripped))))
-        pos += len(raw) + 1
-    return lines
+    for raw in re.split(r"(\n|" + GLUED_BREAK.pattern + ")", text):
+        if raw and not raw.isspace():
+            stripped = raw.strip()
+            if stripped:
+                start = pos + raw.index(stripped)
+                out.append((start, start + len(stripped)))
+        pos += len(raw)
+    return out
+
+
+def split_lines(text: str) -> list[tuple[int, int]]:
+    """Character ranges of the logical lines: non-empty physical lines, wrapped continuations joined."""
+    ranges: list[list[int]] = []
+    previous = ""
+    for start, end in _physical_lines(text):
+        current = text[start:end]
+        if ranges and _is_continuation(previous, current) and not looks_like_heading(previous):
+            ranges[-1][1] = end
+        else:
+            ranges.append([start, end])
+        previous = current
+    return [(s, e) for s, e in ranges]
 
 
 def inline_heading_kind(text: str) -> str | None:
-    """'Krav: fagbrev ...' or 'Ønskelig: ...' — a cue word and a colon before content on one line."""
-    head, sep, rest = text.partition(":")
-    if sep and rest.strip() and len(head.split()) <= 5:
+    """'Krav: fagbrev ...' or 'Språk: Norsk' — a cue word and a colon before content on one line."""
+    head, sep, rest = BULLET_RE.sub("", text).partition(":")
+    if sep and rest.strip() and len(head.split()) <= 4:
         return classify_heading(head)
     return None
 
 
-def requirement_for(section: str, sentence: str) -> str:
-    """Requirement level from the section, overridden by explicit cue words in the sentence."""
-    if PREFERRED_CUES.search(sentence):
-        return "PREFERRED"
-    if section == PREFERRED:
-        return "PREFERRED"
-    if section == REQUIREMENTS or REQUIRED_CUES.search(sentence):
-        return "REQUIRED"
-    return "UNSPECIFIED"
+def trailing_introducer(text: str) -> str | None:
+    """'Stillingen er ledig fra #Vi ønsker oss en nattevakt som': a line whose last words open a list."""
+    tail = re.split(r"[.!?#]\s*", text)[-1].strip()
+    if len(tail.split()) > 10 or not re.search(r"(?:\bsom|\bmed|\bhar|\bkan|:)$", tail, re.IGNORECASE):
+        return None
+    return classify_heading(tail) or (classify_introducer(tail) if tail.endswith(":") else None)
 
 
-def ends_sentence(span: Span, i: int) -> bool:
-    """A full stop, '!' or '?' followed by a capitalised word starts a new sentence within a line."""
-    prev = span[i - 1]
-    return prev.text in {".", "!", "?"} and (span[i].is_title or span[i].is_upper) and not span[i].is_punct
+def section_level(kind: str, has_requirement_list: bool) -> str:
+    """The requirement level a section gives its items before any cue word in the line."""
+    if kind == REQUIREMENTS:
+        return REQUIRED
+    if kind == PREFERRED:
+        return PREFERRED_LEVEL
+    if kind == WISHES:
+        return PREFERRED_LEVEL if has_requirement_list else REQUIRED
+    return UNSPECIFIED
+
+
+PERSONAL_PROSE = re.compile(r"^(?:som person|du er\b|i tillegg er du|du trives|du liker|du evner|du opptrer|"
+                            r"vi leter etter deg som er|samtidig er det)", re.IGNORECASE)
+
+
+def is_personal_prose(text: str) -> bool:
+    """Running text that describes the person ('Som person er du strukturert ...'), not a requirement list."""
+    return len(text.split()) >= 6 and bool(PERSONAL_PROSE.search(text.strip()))
+
+
+def classify_lines(text: str) -> list[Line]:
+    """Every logical line with its section kind and default requirement level."""
+    raw: list[tuple[int, int, str, bool, bool, str]] = []
+    inline: set[int] = set()
+    section = INTRO
+    for start, end in split_lines(text):
+        line = text[start:end]
+        heading = looks_like_heading(line)
+        item = bool(BULLET_RE.match(line)) and not heading
+        if heading:
+            kind = classify_heading(line)
+            if kind is None and line.rstrip().endswith((":", ";")):
+                kind = classify_introducer(line)
+            section = kind or section
+            raw.append((start, end, line, True, False, section))
+            continue
+        kind = inline_heading_kind(line)
+        if kind is not None and not item:
+            inline.add(start)
+            raw.append((start, end, line, False, False, kind))
+            if kind in (TASKS, REQUIREMENTS, PERSONAL, WISHES, PREFERRED) and line.rstrip().endswith(":"):
+                section = kind
+            continue
+        raw.append((start, end, line, False, item, section))
+        introduced = trailing_introducer(line) if not item else None
+        if introduced is not None:
+            section = introduced
+    has_requirement_list = any(k == REQUIREMENTS for *_, k in raw)
+    lines = []
+    for s, e, t, h, i, k in raw:
+        level = section_level(k, has_requirement_list)
+        if k in (REQUIREMENTS, WISHES) and not i and not h and s not in inline and is_personal_prose(t):
+            level = UNSPECIFIED  # 'Som person er du strukturert ...' under a requirements heading
+        lines.append(Line(s, e, t, h, i, k, level))
+    return lines
+
+
+INLINE_LABEL = re.compile(r"^\W*[\w/ -]{2,30}:\s*\S")
+
+
+def clause_around(sentence: str, start: int, end: int) -> tuple[str, int]:
+    """The clause of a sentence holding [start, end) and the mention's offset in it.
+
+    After an inline label ('Språk: engelsk flytende, norsk er en fordel') commas separate values with
+    levels of their own; elsewhere a comma list shares its cue ('C#, .NET og F# er en fordel').
+    """
+    begin, stop = 0, len(sentence)
+    breaks = CLAUSE_BREAK_WITH_COMMAS if INLINE_LABEL.search(sentence) else CLAUSE_BREAK
+    for match in breaks.finditer(sentence):
+        if match.end() <= start:
+            begin = match.end()
+        elif match.start() >= end:
+            stop = match.start()
+            break
+    return sentence[begin:stop], start - begin
+
+
+@lru_cache(maxsize=4096)
+def _matches(pattern: re.Pattern[str], text: str) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, text) of a cue pattern in a sentence; several mentions share one sentence."""
+    return tuple((m.start(), m.end(), m.group(0)) for m in pattern.finditer(text))
+
+
+def _cues(pattern: re.Pattern[str], text: str, start: int, end: int) -> list[tuple[int, int, str]]:
+    """Cue matches outside the mention itself ('som kreves' inside a mention is not a cue)."""
+    return [m for m in _matches(pattern, text) if m[1] <= start or m[0] >= end]
+
+
+def requirement_for(line: Line | str, sentence: str, offset: int | None = None, length: int = 0) -> str:
+    """Requirement level of a mention: its line's section level, overridden by cue words near it.
+
+    Only cues in the mention's own clause count ('Søkjarar må ha førarkort klasse BE, og førarkort
+    klasse C er ønskjeleg'). Forward cues ('gjerne', 'helst', 'fortrinnsvis') only
+    reach mentions after them, so 'Fagbrev, gjerne erfaring fra X' keeps the fagbrev REQUIRED. In task
+    lists, 'må' and 'krav' describe the work, not the worker. A plain section kind may be passed instead
+    of a Line (strategy texts have no lines).
+    """
+    kind = line.kind if isinstance(line, Line) else line
+    level = line.level if isinstance(line, Line) else section_level(line, True)
+    start = offset if offset is not None else 0
+    end = start + length
+    scopes = [clause_around(sentence, start, end)] if offset is not None else [(sentence, 0)]
+    for text, at in scopes:
+        generic = bool(GENERIC_PREFERENCE.search(text))
+        preferred = [m for m in _cues(PREFERRED_CUE, text, at, at + length) if not generic
+                     and not (m[2].lower() in FORWARD_CUES and offset is not None and m[0] > at)]
+        if preferred:
+            return PREFERRED_LEVEL
+        if kind != TASKS and _cues(REQUIRED_CUE, text, at, at + length) and not NOT_REQUIRED.search(text):
+            return REQUIRED
+        if _cues(SOFT_CUE, text, at, at + length):
+            return UNSPECIFIED
+    return level
 
 
 class SectionTagger:
-    """Sets sentence starts at line starts and gives every token its section kind."""
+    """Sets sentence starts at line starts and records every token's logical line (for section and level)."""
 
     def __call__(self, doc: Doc) -> Doc:
-        lines = split_lines(doc.text)
-        section = INTRO
-        sections: list[Span] = []
+        lines = classify_lines(doc.text)
+        # Plain lists, so docs still serialise (DocBin, multiprocessing) with the lines in user_data.
+        doc.user_data[LINES_KEY] = [[ln.start, ln.end, ln.text, ln.is_heading, ln.is_item, ln.kind, ln.level]
+                                    for ln in lines]
+        if not len(doc):
+            doc.user_data[TOKEN_LINE_KEY] = []
+            return doc
+        idx = doc.to_array("IDX")
+        line_starts = np.asarray([line.start for line in lines], dtype="int64")
+        token_line = np.searchsorted(line_starts, idx, side="right") - 1
+        doc.user_data[TOKEN_LINE_KEY] = token_line.tolist()
+        starts = np.full(len(doc), -1, dtype="int64")
+        starts[0] = 1
+        sections = []
         for line in lines:
             span = doc.char_span(line.start, line.end, alignment_mode="expand")
             if span is None or len(span) == 0:
                 continue
-            kind = classify_heading(line.text) if line.is_heading else inline_heading_kind(line.text)
-            if line.is_heading:
-                section = kind or section
-            elif kind:
-                section = kind
-            for i, token in enumerate(span):
-                token.is_sent_start = i == 0 or ends_sentence(span, i)
-                token._.section = section
-                token._.is_heading = line.is_heading
-            sections.append(Span(doc, span.start, span.end, label=section))
-        for token in doc:
-            if token._.section is None:
-                token._.section = section if token.is_space else INTRO
+            starts[span.start] = 1
+            for match in SENTENCE_END.finditer(line.text):  # sentences within a line
+                inner = doc.char_span(line.start + match.end(), line.start + match.end() + 1, alignment_mode="expand")
+                if inner is not None and inner.start > span.start:
+                    starts[inner.start] = 1
+            sections.append(Span(doc, span.start, span.end, label=line.kind))
+        doc.from_array([SENT_START], starts.reshape(-1, 1).astype("uint64"))
         doc.spans["sections"] = sections
         return doc
 
 
+LINES_KEY = "radar_lines"
+TOKEN_LINE_KEY = "radar_token_line"
+
+
+def lines_of(doc: Doc) -> list[Line]:
+    """The logical lines the section tagger found (empty before it ran)."""
+    rows = doc.user_data.get(LINES_KEY) or []
+    return [Line(int(s), int(e), str(t), bool(h), bool(i), str(k), str(lv)) for s, e, t, h, i, k, lv in rows]
+
+
+def line_of(token: Token) -> Line | None:
+    """The logical line a token is on (None before the section tagger ran)."""
+    rows = token.doc.user_data.get(LINES_KEY)
+    index = token.doc.user_data.get(TOKEN_LINE_KEY)
+    if not rows or index is None:
+        return None
+    n = int(index[token.i])
+    if n < 0:
+        return None
+    s, e, t, h, i, k, lv = rows[n]
+    return Line(int(s), int(e), str(t), bool(h), bool(i), str(k), str(lv))
+
+
+def _section_of(token: Token) -> str:
+    line = line_of(token)
+    return line.kind if line is not None else INTRO
+
+
+def _is_heading(token: Token) -> bool:
+    line = line_of(token)
+    return bool(line and line.is_heading)
+
+
 if not Token.has_extension("section"):
-    Token.set_extension("section", default=None)
+    Token.set_extension("section", getter=_section_of)
 if not Token.has_extension("is_heading"):
-    Token.set_extension("is_heading", default=False)
+    Token.set_extension("is_heading", getter=_is_heading)
 
 
 @Language.factory("radar_sections")
 def make_section_tagger(nlp: Language, name: str) -> SectionTagger:
     """Factory for the section tagger (no settings: rules are data in this module)."""
     return SectionTagger()
+
+
+def sentence_around(doc: Doc, start_char: int, end_char: int) -> tuple[str, int]:
+    """The sentence holding a character span and the span's offset in it (the whole line when unsegmented)."""
+    span = doc.char_span(start_char, end_char, alignment_mode="expand")
+    if span is None or not doc.has_annotation("SENT_START"):
+        return doc.text, start_char
+    sent = span[0].sent
+    return sent.text, start_char - sent.start_char
+
+
+def requirement_of(doc: Doc, start_char: int, end_char: int) -> str:
+    """Requirement level of the mention at these offsets, from its line's section and its sentence's cues."""
+    span = doc.char_span(start_char, end_char, alignment_mode="expand")
+    line = line_of(span[0]) if span is not None and len(span) else None
+    sentence, offset = sentence_around(doc, start_char, end_char)
+    return requirement_for(line or INTRO, sentence, offset, end_char - start_char)

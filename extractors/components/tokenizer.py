@@ -1,4 +1,9 @@
-"""Tokenizer rules for what job ads contain: C#, F#, .NET, kl. B, fagbrev/svennebrev, bullets, T4."""
+"""Tokenizer rules for what job ads contain: C#, F#, .NET, kl. B, fagbrev/svennebrev, bullets, T4.
+
+Every rule exists so that an annotated span (ANNOTATION.md) starts and ends on a token boundary:
+'samarbeids-' in 'samarbeids- og kommunikasjonsevner' must give the token 'samarbeids', 'klasse B.' at
+the end of a sentence must give 'B', and 'Microsoft 365-løsninger' must give 'Microsoft 365'.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import spacy
 from spacy.language import Language
 from spacy.symbols import ORTH
 from spacy.tokenizer import Tokenizer
-from spacy.util import compile_infix_regex, compile_suffix_regex
+from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
 SPECIAL_CASES = ("C#", "F#", "c#", "f#", "C++", "c++", ".NET", "ASP.NET", "Node.js", "Vue.js", "kl.", "ca.", "f.eks.")
 BULLETS = r"[•·▪◦‣●■□–—*]"
@@ -23,14 +28,20 @@ def customise_tokenizer(nlp: Language) -> Tokenizer:
         tokenizer.add_special_case(case + ".", [{ORTH: case}, {ORTH: "."}])
     infixes = list(nlp.Defaults.infixes or []) + [
         r"(?<=[\wæøåÆØÅ])/(?=[\wæøåÆØÅ])",  # fagbrev/svennebrev
+        r"(?<=[0-9])-(?=[a-zæøå]{3,})",  # Microsoft 365-løsninger
         BULLETS,
     ]
     suffixes = list(nlp.Defaults.suffixes or []) + [
         r"(?<=[A-ZÆØÅ][0-9])\.",  # "T4." at the end of a sentence
-        r"(?<=[0-9]{2})\.",
+        r"(?<=[0-9])\.",  # "ISO 9606-1." at the end of a sentence
+        r"(?<=\b[A-ZÆØÅ])\.",  # "klasse B." and "gruppe L." at the end of a sentence
+        r"(?<=[\wæøå]{2})-",  # "samarbeids- og ...": the hyphen marks an elided head, not part of the word
+        r"/",  # "overvåking/ styring"
     ]
+    prefixes = list(nlp.Defaults.prefixes or []) + [r"/", BULLETS]  # "ledererfaring /utdanning", "•Sveising"
     tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     tokenizer.suffix_search = compile_suffix_regex(suffixes).search
+    tokenizer.prefix_search = compile_prefix_regex(prefixes).search
     return tokenizer
 
 

@@ -1,0 +1,1 @@
+"""Trained models (occupation classifier), their training entry points and versioned artefacts."""
