@@ -119,10 +119,10 @@ def briefing_task(con: duckdb.DuckDBPyConnection, week: str, regions: list[str],
                            pdf=chromium is not None, chromium=chromium)
     logger.info("briefing %s written in %s s: %s", week, files.durations, files.html)
     title = f"Ukebrief {week}: {', '.join(files.data.regions)}"
-    create_link_artifact(key="forum-briefing", link=files.html.as_uri(), link_text=f"{title} (HTML)",
+    create_link_artifact(key="forum-briefing", link=files.html.resolve().as_uri(), link_text=f"{title} (HTML)",
                          description=f"Forum briefing for {week}, self-contained HTML: {files.html}")
     if files.pdf is not None:
-        create_link_artifact(key="forum-briefing-pdf", link=files.pdf.as_uri(), link_text=f"{title} (PDF)",
+        create_link_artifact(key="forum-briefing-pdf", link=files.pdf.resolve().as_uri(), link_text=f"{title} (PDF)",
                              description=f"Forum briefing for {week}, PDF: {files.pdf}")
     note = "" if files.pdf is not None else (
         "> PDF ikke laget: Chromium mangler på maskinen (`apt-get install chromium`).\n\n")
