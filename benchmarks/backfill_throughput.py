@@ -51,6 +51,7 @@ def describe(run: Any) -> dict[str, Any]:
         "entries_ingested": summary["counts"]["ingest"]["new_entries"],
         "entries_per_s_end_to_end": round(summary["counts"]["ingest"]["new_entries"] / run.wall_s, 1),
         "briefings": len(summary["briefings"]), "counts": summary["counts"].get("backfill"),
+        "extract": summary["counts"].get("extract"),
         "peak_tree_pss_mb": run.peak_tree_pss_mb, "flow_process_max_rss_mb": run.max_rss_mb,
     }
 

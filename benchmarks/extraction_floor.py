@@ -109,14 +109,23 @@ def main() -> None:
         "extractor_load_s": round(load_s, 2),
         "real_ads_repeated": measure(repeated, extractor, tokenizer, args.rounds),
         "sample_ads": measure(sample_items(), extractor, tokenizer, args.rounds),
+    }
+    if extractor.span_model or extractor.linker is not None:  # what the rule pipeline alone costs, for comparison
+        rules = Extractor.load(models_dir=models_dir, encoder=settings.encoder, use_span_model=False, use_linker=False)
+        list(rules.extract_many(real[:20]))
+        result["rules_only"] = {"extractor_version": rules.version,
+                                "real_ads_repeated": measure(repeated, rules, tokenizer, args.rounds)}
+    result |= {
         "load_average_1min_before_after": [round(load_average_before, 2), round(os.getloadavg()[0], 2)],
         "note": "ads/s on one core; the floor is spacy.blank('nb').tokenizer over the same texts, measured "
                 "alternately in this run. Texts are normalised as the pipeline stores them.",
     }
     path = write_result("extraction_floor", result)
     print(json.dumps({k: result[k] for k in ("extractor_version", "extractor_load_s")}, indent=1))
-    for name in ("real_ads_repeated", "sample_ads"):
-        part = result[name]
+    parts = {name: result[name] for name in ("real_ads_repeated", "sample_ads")}
+    if "rules_only" in result:
+        parts["rules_only"] = result["rules_only"]["real_ads_repeated"]
+    for name, part in parts.items():
         print(f"{name}: {part['ads']} ads, extraction {part['extraction_ads_per_s']} ads/s, tokenizer "
               f"{part['tokenizer_ads_per_s']} ads/s, ratio {part['ratio_to_floor']}")
     print(f"machine: {machine()}; wrote {path}")

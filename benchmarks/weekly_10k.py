@@ -52,6 +52,8 @@ def check(data_dir: Path, entries: list[dict[str, Any]]) -> dict[str, Any]:
         "quarantine": con.execute("SELECT count(*) FROM quarantine").fetchone()[0],
         "duplicates_linked": con.execute("SELECT count(*) FROM ads WHERE duplicate_of IS NOT NULL").fetchone()[0],
         "skill_demand_weekly": con.execute("SELECT count(*) FROM skill_demand_weekly").fetchone()[0],
+        "extractor_version": con.execute("SELECT extractor_version FROM runs ORDER BY started_at DESC LIMIT 1"
+                                         ).fetchone()[0],
         "active_entries_marked_synthetic": con.execute(  # stopped ads are stored from the feed line alone
             "SELECT count(*) FILTER (WHERE json_extract(payload, '$.synthetic') = true) || ' of ' || count(*) "
             "FROM raw_entries WHERE status = 'ACTIVE'").fetchone()[0],
@@ -93,7 +95,8 @@ def main() -> None:
                     "check": check(data_dir, entries),
                     "under_3_min": run.wall_s < 180, "under_2_5_gb": run.peak_tree_pss_mb <= 2560,
                 }
-                print(mode, json.dumps({k: runs[mode][k] for k in ("wall_s", "stages_s", "peak_tree_pss_mb", "peak_tree_rss_mb")}))
+                print(mode, runs[mode]["check"]["extractor_version"],
+                      json.dumps({k: runs[mode][k] for k in ("wall_s", "stages_s", "peak_tree_pss_mb", "peak_tree_rss_mb")}))
         served = feed.served
     result = {
         "entries": len(entries), "ads": len({e["uuid"] for e in entries}),
