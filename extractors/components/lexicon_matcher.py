@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
+from spacy.attrs import ORTH
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span, Token
@@ -88,10 +90,11 @@ class LexiconMatcher:
 
         Chains work too ('behandlings-, pleie- og omsorgsarbeid'); the hyphen is its own token.
         """
-        for token in doc[:-3]:
-            nxt = doc[token.i + 1]
-            if not (token.is_alpha and len(token.text) >= MIN_COMPOUND_MODIFIER and nxt.text == "-"
-                    and nxt.whitespace_):
+        hyphen = doc.vocab.strings["-"]
+        orths = doc.to_array(ORTH)
+        for i in np.flatnonzero(orths[1:-2] == hyphen):  # token i is followed by a hyphen token
+            token, nxt = doc[int(i)], doc[int(i) + 1]
+            if not (token.is_alpha and len(token.text) >= MIN_COMPOUND_MODIFIER and nxt.whitespace_):
                 continue
             head = self._coordination_head(doc, token.i + 2)
             if head is None or (self.lookup(head.text) is None and self.lookup(head.lemma_ or "") is None):
@@ -123,7 +126,9 @@ class LexiconMatcher:
     def _compounds(self, doc: Doc, covered: set[int]) -> Iterable[Span]:
         """A compound whose head is a known competence ('sveisesertifikat' ← 'sertifikat') is a candidate."""
         minimum = MIN_COMPOUND_HEAD + MIN_COMPOUND_MODIFIER
-        for i, text in enumerate(t.text for t in doc):
+        strings = doc.vocab.strings
+        for i, orth in enumerate(doc.to_array(ORTH)):
+            text = strings[int(orth)]
             if len(text) < minimum or i in covered:
                 continue
             concept = self.compound_concept(text.lower())

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from spacy.attrs import SENT_START
+from spacy.attrs import ORTH, SENT_START, SPACY
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
@@ -345,7 +345,7 @@ class SectionTagger:
     """Sets sentence starts at line starts and records every token's logical line (for section and level)."""
 
     def __call__(self, doc: Doc) -> Doc:
-        lines = classify_lines(doc.text)
+        lines = classify_lines(doc_text(doc))
         # Plain lists, so docs still serialise (DocBin, multiprocessing) with the lines in user_data.
         doc.user_data[LINES_KEY] = [[ln.start, ln.end, ln.text, ln.is_heading, ln.is_item, ln.kind, ln.level]
                                     for ln in lines]
@@ -372,6 +372,13 @@ class SectionTagger:
         doc.from_array([SENT_START], starts.reshape(-1, 1).astype("uint64"))
         doc.spans["sections"] = sections
         return doc
+
+
+def doc_text(doc: Doc) -> str:
+    """doc.text without creating a Token object per token (doc.text does; this runs on every ad)."""
+    strings = doc.vocab.strings
+    values = doc.to_array([ORTH, SPACY])
+    return "".join(strings[int(o)] + " " if sp else strings[int(o)] for o, sp in values)
 
 
 LINES_KEY = "radar_lines"
@@ -419,18 +426,29 @@ def make_section_tagger(nlp: Language, name: str) -> SectionTagger:
     return SectionTagger()
 
 
-def sentence_around(doc: Doc, start_char: int, end_char: int) -> tuple[str, int]:
-    """The sentence holding a character span and the span's offset in it (the whole line when unsegmented)."""
+def sentence_starts(doc: Doc) -> np.ndarray:
+    """Token indices where sentences start (computed once per doc; Token.sent walks back token by token)."""
+    if not len(doc) or not doc.has_annotation("SENT_START"):
+        return np.zeros(1, dtype="int64")
+    return np.flatnonzero(doc.to_array(SENT_START).astype("int64") == 1)
+
+
+def sentence_around(doc: Doc, start_char: int, end_char: int, starts: np.ndarray | None = None) -> tuple[str, int]:
+    """The sentence holding a character span and the span's offset in it (the whole text when unsegmented)."""
     span = doc.char_span(start_char, end_char, alignment_mode="expand")
-    if span is None or not doc.has_annotation("SENT_START"):
-        return doc.text, start_char
-    sent = span[0].sent
+    if span is None or not len(span) or not doc.has_annotation("SENT_START"):
+        return doc_text(doc), start_char
+    starts = sentence_starts(doc) if starts is None else starts
+    n = int(np.searchsorted(starts, span.start, side="right")) - 1
+    first = int(starts[max(n, 0)])
+    last = int(starts[n + 1]) if n + 1 < len(starts) else len(doc)
+    sent = doc[first:last]
     return sent.text, start_char - sent.start_char
 
 
-def requirement_of(doc: Doc, start_char: int, end_char: int) -> str:
+def requirement_of(doc: Doc, start_char: int, end_char: int, starts: np.ndarray | None = None) -> str:
     """Requirement level of the mention at these offsets, from its line's section and its sentence's cues."""
     span = doc.char_span(start_char, end_char, alignment_mode="expand")
     line = line_of(span[0]) if span is not None and len(span) else None
-    sentence, offset = sentence_around(doc, start_char, end_char)
+    sentence, offset = sentence_around(doc, start_char, end_char, starts)
     return requirement_for(line or INTRO, sentence, offset, end_char - start_char)
