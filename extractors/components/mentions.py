@@ -6,7 +6,9 @@ requirement, method, score and concept_label. Mentions never overlap.
 
 How the two sources combine, when the span model ran:
 - a span-model entity that coincides with a lexicon candidate takes the candidate's concept and type
-  (the lexicon's type is right 98 % of the time, the model's less often);
+  (the lexicon's type is right 98 % of the time, the model's less often); one that overlaps exactly one
+  surface-matched candidate takes the candidate's boundaries too (+1.3 points strict F1 in
+  cross-validation, lenient unchanged: the curated surfaces follow the span rules more closely);
 - an entity the lexicon does not know keeps the model's type and no concept ('span-model');
 - a lexicon candidate the model did not mark is kept only when the model saw nothing overlapping it and
   the candidate is a surface match ('lexicon', 'lexicon-coordination') in an annotated section: the model
@@ -26,7 +28,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from extractors.components.lexicon_matcher import SCORES
-from extractors.components.sections import NOT_ANNOTATED, line_of, requirement_of
+from extractors.components.sections import NOT_ANNOTATED, line_of, requirement_of, sentence_starts
 
 SPAN_MODEL_SCORE = 0.7
 OUTSIDE_MODEL_METHODS = ("lexicon", "lexicon-coordination")
@@ -45,6 +47,7 @@ class MergePolicy:
     keep_lexicon_outside_model: bool = True
     filter_sections: bool = True
     outside_model_methods: tuple[str, ...] = OUTSIDE_MODEL_METHODS
+    snap_to_lexicon: bool = True
 
 
 def trim(doc: Doc, span: Span) -> Span | None:
@@ -99,6 +102,12 @@ class MentionAssembler:
                     continue
                 covered.update(range(span.start, span.end))
                 cand = by_offsets.get((span.start, span.end))
+                if cand is None and self.policy.snap_to_lexicon:
+                    overlapping = [c for c in candidates if c.start < span.end and span.start < c.end]
+                    if len(overlapping) == 1 and overlapping[0].kb_id_ in self.policy.outside_model_methods:
+                        cand = overlapping[0]
+                        span = cand
+                        covered.update(range(span.start, span.end))
                 if cand is not None:
                     concept = concepts[cand.label_]
                     chosen.append((span, concept.type, concept.concept_id, cand.kb_id_, SCORES.get(cand.kb_id_, 0.5)))
@@ -116,6 +125,7 @@ class MentionAssembler:
                 concept = concepts[cand.label_]
                 chosen.append((cand, concept.type, concept.concept_id, cand.kb_id_, SCORES.get(cand.kb_id_, 0.5)))
         mentions = []
+        starts = sentence_starts(doc)
         for span, kind, concept_id, method, score in chosen:
             if self.policy.filter_sections and not annotated(span):
                 continue
@@ -123,7 +133,7 @@ class MentionAssembler:
             mentions.append(mention)
             mention._.method = method
             mention._.score = score
-            mention._.requirement = requirement_of(doc, mention.start_char, mention.end_char)
+            mention._.requirement = requirement_of(doc, mention.start_char, mention.end_char, starts)
             mention._.concept_label = (concepts[concept_id].label_nb or concepts[concept_id].label_en) \
                 if concept_id else None
         doc.spans["mentions"] = sorted(filter_spans(mentions), key=lambda s: s.start)
@@ -134,11 +144,12 @@ class MentionAssembler:
     "radar_mentions",
     default_config={"lexicon_component": "radar_lexicon_matcher", "span_component": "radar_spans",
                     "keep_lexicon_outside_model": True, "filter_sections": True,
-                    "outside_model_methods": list(OUTSIDE_MODEL_METHODS)},
+                    "outside_model_methods": list(OUTSIDE_MODEL_METHODS), "snap_to_lexicon": True},
 )
 def make_mention_assembler(nlp: Language, name: str, lexicon_component: str, span_component: str,
                            keep_lexicon_outside_model: bool, filter_sections: bool,
-                           outside_model_methods: list[str]) -> MentionAssembler:
+                           outside_model_methods: list[str], snap_to_lexicon: bool) -> MentionAssembler:
     """Factory: the merge policy is configuration, so experiments change config.cfg, not code."""
     return MentionAssembler(nlp, lexicon_component, span_component,
-                            MergePolicy(keep_lexicon_outside_model, filter_sections, tuple(outside_model_methods)))
+                            MergePolicy(keep_lexicon_outside_model, filter_sections, tuple(outside_model_methods),
+                                        snap_to_lexicon))
