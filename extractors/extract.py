@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,9 @@ class Mention:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form used by `radar extract` and the warehouse loader."""
-        return asdict(self)
+        return {"start": self.start, "end": self.end, "text": self.text, "type": self.type,
+                "requirement": self.requirement, "concept_id": self.concept_id, "concept_label": self.concept_label,
+                "score": self.score, "method": self.method}
 
 
 def mentions_from_doc(doc: Doc, offset: int = 0) -> list[Mention]:
@@ -134,16 +136,24 @@ class Extractor:
 
     def extract(self, text: str, lang: str = "nb") -> list[Mention]:
         """Mentions of one text."""
-        return next(self.extract_many([("_", text, lang)]))[1]
+        return next(self.extract_many([("_", text, lang)], save_cache=False))[1]
 
-    def extract_many(self, items: Iterable[tuple[str, str, str]], batch_size: int = 64, n_process: int = 1
-                     ) -> Iterator[tuple[str, list[Mention]]]:
+    def extract_many(self, items: Iterable[tuple[str, str, str]], batch_size: int = 64, n_process: int = 1,
+                     *, save_cache: bool = True) -> Iterator[tuple[str, list[Mention]]]:
         """(id, text, lang) → (id, mentions), in input order; long texts are processed in chunks.
 
         With n_process > 1 the spaCy pipelines run in that many forked worker processes (the linker stays in
         this one, so the encoder and its cache are loaded once); only mentions cross process boundaries.
+        At the end the linker's new phrase embeddings are written to the model cache for the next run.
         """
-        batches = _batched(items, batch_size)
+        try:
+            yield from self._extract_batches(_batched(items, batch_size), n_process)
+        finally:
+            if self.linker is not None and save_cache:
+                self.linker.save_cache()
+
+    def _extract_batches(self, batches: Iterator[list[tuple[str, str, str]]], n_process: int
+                         ) -> Iterator[tuple[str, list[Mention]]]:
         if n_process <= 1:
             for batch in batches:
                 yield from self._emit(batch, self._mentions(batch))
@@ -244,7 +254,7 @@ def load_linker_for(models_dir: Path | None, encoder: str | None, lexicon: Lexic
                     "and the span model", exc)
         return None
     try:
-        linker = load_linker(root, model)
+        linker = load_linker(root, model, phrase_cache_dir=Path(models_dir) / "linker-cache")
     except (ArtefactError, OSError, ValueError) as exc:
         log.warning("linker off: %s", exc)
         return None

@@ -115,11 +115,60 @@ def embed_inventory(encoder: TextEncoder, targets: Sequence[Target], batch: int 
     return np.vstack(parts).astype(np.float32) if parts else np.zeros((0, 0), np.float32)
 
 
+class PhraseCache:
+    """Embeddings of mention phrases from earlier runs, kept on disk: a week's ads repeat most phrases.
+
+    One file per encoder (`phrases-<encoder id>.npz`); written whole with an atomic rename, so a run that
+    dies leaves the previous file; two runs writing at once lose at most the other's new phrases.
+    """
+
+    def __init__(self, path: Path | None, max_phrases: int = 200_000) -> None:
+        self.path = path
+        self.max_phrases = max_phrases
+        self.vectors: dict[str, np.ndarray] = {}
+        self.dirty = False
+        if path is not None and path.is_file():
+            try:
+                with np.load(path, allow_pickle=False) as data:
+                    texts = json.loads(bytes(data["texts"]).decode("utf-8"))
+                    self.vectors = dict(zip(texts, data["matrix"].astype(np.float32)))
+            except (OSError, ValueError, KeyError):
+                self.vectors = {}  # an unreadable cache is only a slower run
+
+    def embed(self, encoder: TextEncoder, phrases: Sequence[str]) -> np.ndarray:
+        """Vectors for the phrases, from the cache where known, from the encoder otherwise."""
+        missing = [p for p in dict.fromkeys(phrases) if p not in self.vectors]
+        if missing:
+            for text, vector in zip(missing, encoder.encode(missing, kind="query")):
+                if len(self.vectors) < self.max_phrases:
+                    self.vectors[text] = vector
+                    self.dirty = True
+            if any(p not in self.vectors for p in phrases):  # cache full: encode what it cannot hold
+                return encoder.encode(list(phrases), kind="query")
+        return np.stack([self.vectors[p] for p in phrases]) if phrases else np.zeros((0, 0), np.float32)
+
+    def save(self) -> None:
+        """Write the cache if it grew (float16 halves the file; cosines move by < 0.001)."""
+        if self.path is None or not self.dirty:
+            return
+        import io
+
+        texts = list(self.vectors)
+        buffer = io.BytesIO()
+        np.savez(buffer, texts=np.frombuffer(json.dumps(texts, ensure_ascii=False).encode("utf-8"), dtype=np.uint8),
+                 matrix=np.stack([self.vectors[t] for t in texts]).astype(np.float16))
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
+        tmp.write_bytes(buffer.getvalue())
+        os.replace(tmp, self.path)
+        self.dirty = False
+
+
 class Linker:
     """Nearest label by cosine; a link is accepted at or above the calibrated threshold."""
 
     def __init__(self, encoder: TextEncoder, targets: Sequence[Target], matrix: np.ndarray, threshold: float,
-                 *, version: str = "") -> None:
+                 *, version: str = "", phrase_cache: PhraseCache | None = None) -> None:
         if len(targets) != len(matrix):
             raise ValueError(f"{len(targets)} targets but {len(matrix)} label vectors")
         self.encoder = encoder
@@ -127,6 +176,11 @@ class Linker:
         self.matrix = np.ascontiguousarray(matrix, dtype=np.float32)
         self.threshold = float(threshold)
         self.version = version
+        self.phrase_cache = phrase_cache or PhraseCache(None)
+
+    def save_cache(self) -> None:
+        """Keep this run's phrase embeddings for the next run."""
+        self.phrase_cache.save()
 
     def nearest(self, phrases: Sequence[str], k: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Indices and cosines of the k nearest labels per phrase, best first."""
@@ -141,9 +195,12 @@ class Linker:
 
     def link(self, phrases: Sequence[str]) -> list[Link | None]:
         """The accepted link of each phrase, or None when its best label is below the threshold."""
-        idx, scores = self.nearest(phrases, 1)
+        if not phrases:
+            return []
+        sims = self.phrase_cache.embed(self.encoder, list(phrases)) @ self.matrix.T
+        best = sims.argmax(axis=1)
         out: list[Link | None] = []
-        for i, s in zip(idx[:, 0], scores[:, 0]):
+        for i, s in zip(best, sims[np.arange(len(best)), best]):
             t = self.targets[int(i)]
             out.append(Link(t.concept_id, t.label, round(float(s), 4), t.source, t.text) if s >= self.threshold
                        else None)
@@ -309,8 +366,12 @@ def save_linker(root: Path, linker: Linker, calibration: Calibration, *, data: d
                          make_current=make_current)
 
 
-def load_linker(root: Path, encoder: TextEncoder, version: str | None = None, *, verify: bool = False) -> Linker:
-    """The linker stored for this encoder; ArtefactError when it was built with another encoder or is absent."""
+def load_linker(root: Path, encoder: TextEncoder, version: str | None = None, *, verify: bool = False,
+                phrase_cache_dir: Path | None = None) -> Linker:
+    """The linker stored for this encoder; ArtefactError when it was built with another encoder or is absent.
+
+    With phrase_cache_dir, mention embeddings persist between runs there (one file per encoder).
+    """
     artefact = load_artefact(MODEL_NAME, version, root, verify=verify)
     card = artefact.card
     if card.get("format_version") != FORMAT_VERSION:
@@ -323,7 +384,9 @@ def load_linker(root: Path, encoder: TextEncoder, version: str | None = None, *,
                artefact.file(TARGETS_FILE).read_text(encoding="utf-8").splitlines() if line]
     matrix = np.load(artefact.file(MATRIX_FILE)).astype(np.float32)
     threshold = float(json.loads(artefact.file(CALIBRATION_FILE).read_text())["threshold"])
-    return Linker(encoder, targets, matrix, threshold, version=str(card.get("inventory_version", "")))
+    cache = PhraseCache(Path(phrase_cache_dir) / f"phrases-{_slug(encoder.model_id)}.npz") if phrase_cache_dir else None
+    return Linker(encoder, targets, matrix, threshold, version=str(card.get("inventory_version", "")),
+                  phrase_cache=cache)
 
 
 def build_linker(encoder: TextEncoder, targets: Sequence[Target], cache_dir: Path | None = None,

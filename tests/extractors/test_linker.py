@@ -13,6 +13,7 @@ from extractors.taxonomy import load_lexicon
 from models.artefacts import ArtefactError
 from models.linker import (
     Linker,
+    PhraseCache,
     Target,
     Trial,
     build_linker,
@@ -159,3 +160,19 @@ def test_threshold_from_judged_links_skips_stale_verdicts() -> None:
 def test_packaged_calibration_judgements_are_valid() -> None:
     rows = read_judgements(Path(__file__).resolve().parents[2] / "extractors" / "annotations" / "link_calibration.jsonl")
     assert len(rows) >= 100 and {r["verdict"] for r in rows} == {"correct", "wrong"}
+
+
+def test_phrase_cache_persists_between_runs(tmp_path: Path) -> None:
+    enc = TrigramEncoder()
+    targets = [Target("sveising", "c:weld", "sveising", "lexicon")]
+    path = tmp_path / "phrases.npz"
+    first = Linker(enc, targets, enc.encode(["sveising"]), 0.5, phrase_cache=PhraseCache(path))
+    link = first.link(["sveisingen", "sveisingen"])[0]
+    first.save_cache()
+    calls = enc.calls
+    second = Linker(enc, targets, enc.encode(["sveising"]), 0.5, phrase_cache=PhraseCache(path))
+    again = second.link(["sveisingen"])[0]
+    assert enc.calls == calls + 1  # only the label matrix above, the phrase came from disk
+    assert again.concept_id == link.concept_id and again.score == pytest.approx(link.score, abs=1e-3)
+    path.write_bytes(b"broken")
+    assert PhraseCache(path).vectors == {}  # an unreadable cache is only a slower run
