@@ -163,13 +163,6 @@ def examples_by_lang(examples: Iterable[Example]) -> dict[str, int]:
     return counts
 
 
-def timed_train(examples: Sequence[Example], params: SpanTrainParams, **kwargs: Any) -> tuple[Language, float]:
-    """Train and report wall-clock seconds (for the model card)."""
-    started = time.perf_counter()
-    nlp = train_span_model(examples, params, **kwargs)
-    return nlp, time.perf_counter() - started
-
-
 def share_span_model(trained: Language, other: Language) -> Language:
     """Put the trained span model into the other language's pipeline (one model serves nb and nn)."""
     position = other.pipe_names.index(SPAN_COMPONENT)
