@@ -100,7 +100,8 @@ def strategy(
         f"[bold]Strategy documents[/bold] from {registry_path}: {report.documents} registered, "
         f"{report.ingested} read, {report.unchanged} unchanged, {report.failed} failed; "
         f"{report.sentences} sentences, {report.priority_sentences} priority statements, "
-        f"{report.priority_mentions} linked priority mentions"
+        f"{report.priority_mentions} linked priority mentions, "
+        f"{report.occupation_area_statements} occupation-area statements"
     )
     for doc_id, warnings in report.warnings.items():
         for warning in warnings:

@@ -12,6 +12,10 @@ and is 0 when the need is negated or shrinking ("ikke behov for", "mindre etters
 mentions in the sentence (found by the same extractor as for job ads) carry that weight times the
 mention's own score; every row keeps its document, page and heading path, so each priority can be cited.
 
+Each priority sentence is also placed in the occupation areas it speaks of (pipelines/data/occupation_areas.yaml:
+"helse og omsorg", "sjukepleiarar", "bygg og anlegg" …, or the heading above it; or a linked concept's ESCO
+occupation through its STYRK-08 code), so `policy_vs_demand` can set it against the ads of those STYRK-08 codes.
+
 `ingest_strategies` is the stage the weekly flow calls: registry → fetch (cached) → text → structure →
 priorities → warehouse, one document per transaction, a bad document recorded and skipped.
 """
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import re
 from collections.abc import Iterable
@@ -31,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import yaml
 
 from extractors.extract import Extractor
 from pipelines.errors import InputError, SourceError
@@ -50,9 +56,12 @@ from warehouse.strategy_load import (
     record_document_failure,
     refresh_document_metadata,
     replace_document,
+    replace_occupation_areas,
 )
 
-STRUCTURE_VERSION = "strategy-0.1"
+# 0.2: occupation areas per priority sentence. The stored structure_version adds the area mapping's hash, so a
+# change to the mapping re-reads every document.
+STRUCTURE_VERSION = "strategy-0.2"
 
 
 def default_registry_path(*, demo: bool = False) -> Path:
@@ -473,6 +482,197 @@ def analyse(
     return section_rows, sentence_rows, mention_rows
 
 
+# ----------------------------------------------------------------------------------------- occupation areas
+@dataclass(frozen=True)
+class OccupationArea:
+    """A field of work strategies name, with the STYRK-08 code prefixes of its ads and its words (nb and nn)."""
+
+    area_id: str
+    label_nb: str
+    label_nn: str
+    styrk08: tuple[str, ...]
+    terms: tuple[re.Pattern[str], ...]
+
+
+@dataclass(frozen=True)
+class OccupationAreas:
+    """The curated areas, the STYRK-08 codes of the ESCO occupations the lexicon links to, and a version."""
+
+    areas: tuple[OccupationArea, ...]
+    esco_styrk08: dict[str, tuple[str, ...]]
+    version: str
+
+    def area_of_code(self, styrk08: str | None) -> str | None:
+        """The area of a STYRK-08 code: the one with the longest prefix it starts with (None if none)."""
+        if not styrk08:
+            return None
+        best: tuple[int, str] | None = None
+        for area in self.areas:
+            for prefix in area.styrk08:
+                if styrk08.startswith(prefix) and (best is None or len(prefix) > best[0]):
+                    best = (len(prefix), area.area_id)
+        return best[1] if best else None
+
+    def named_in(self, text: str) -> dict[str, str]:
+        """Areas whose words occur in a text → the first whole word found (a stem widened to its word)."""
+        found: dict[str, str] = {}
+        for area in self.areas:
+            for pattern in area.terms:
+                match = pattern.search(text)
+                if match:
+                    start, end = match.span()
+                    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "-"):
+                        start -= 1
+                    while end < len(text) and (text[end].isalnum() or text[end] == "-"):
+                        end += 1
+                    found[area.area_id] = text[start:end] if end > start else match.group(0)
+                    break
+        return found
+
+
+def default_occupation_areas_path() -> Path:
+    return Path(str(resources.files("pipelines") / "data" / "occupation_areas.yaml"))
+
+
+def load_occupation_areas(
+    path: Path | None = None, esco_path: Path | None = None
+) -> OccupationAreas:
+    """Read the curated occupation areas and the ESCO → STYRK-08 links; reject what would mis-place priorities."""
+    path = Path(path or default_occupation_areas_path())
+    esco_path = Path(esco_path or path.with_name("esco_occupation_styrk08.csv"))
+    digest = hashlib.sha256()
+    try:
+        raw = path.read_bytes()
+        doc = yaml.safe_load(raw)
+        esco_raw = esco_path.read_bytes()
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError(f"Occupation areas: cannot read {exc}; restore pipelines/data/occupation_areas.yaml "
+                         "and esco_occupation_styrk08.csv from the repository.") from exc
+    digest.update(raw)
+    digest.update(esco_raw)
+    areas, owners = [], {}
+    for n, entry in enumerate((doc or {}).get("areas") or [], start=1):
+        where = f"{path}: area {n} ({entry.get('id', '?')})"
+        missing = [k for k in ("id", "label_nb", "label_nn", "styrk08", "terms") if not entry.get(k)]
+        if missing:
+            raise InputError(f"{where} lacks {', '.join(missing)}; every area needs all five.")
+        codes = tuple(str(c) for c in entry["styrk08"])
+        for code in codes:
+            if not re.fullmatch(r"\d{1,4}", code):
+                raise InputError(f"{where}: STYRK-08 prefix {code!r} is not 1-4 digits (quote it: '01').")
+            if code in owners:
+                raise InputError(f"{where}: STYRK-08 prefix {code} is already in area {owners[code]}; "
+                                 "a code prefix belongs to one area.")
+            owners[code] = entry["id"]
+        try:
+            terms = tuple(re.compile(t, re.IGNORECASE) for t in entry["terms"])
+        except re.error as exc:
+            raise InputError(f"{where}: term {exc.pattern!r} is not a valid regular expression ({exc}).") from exc
+        areas.append(OccupationArea(entry["id"], entry["label_nb"], entry["label_nn"], codes, terms))
+    if not areas:
+        raise InputError(f"{path} defines no occupation areas.")
+    links: dict[str, list[str]] = {}
+    for row in csv.DictReader(io.StringIO(esco_raw.decode("utf-8"))):
+        links.setdefault(row["esco_uri"], []).append(row["styrk08"])
+    return OccupationAreas(
+        tuple(areas), {uri: tuple(codes) for uri, codes in links.items()}, digest.hexdigest()[:12]
+    )
+
+
+def esco_styrk08_rows(
+    esco_uris: Iterable[str], crosswalk: Iterable[dict[str, str]], styrk08_names: dict[str, str]
+) -> list[dict[str, str]]:
+    """The rows of esco_occupation_styrk08.csv: for each ESCO occupation the lexicon links to, its 4-digit
+    STYRK-08 codes in the official crosswalk (every relation but 'no relation')."""
+    wanted = set(esco_uris)
+    rows = set()
+    for row in crosswalk:
+        uri = row["Classification 1 URI"]
+        code = row["Classification 2 URI"].rsplit("/", 1)[-1].lstrip("C").zfill(4)
+        if uri in wanted and row["Mapping relation"] != "no relation" and len(code) == 4 and code in styrk08_names:
+            rows.add((uri, row["Classification 1 PrefLabel"], code, styrk08_names[code], row["Mapping relation"]))
+    keys = ("esco_uri", "esco_label", "styrk08", "styrk08_label", "relation")
+    return [dict(zip(keys, r)) for r in sorted(rows)]
+
+
+VIA_ORDER = {"sentence": 0, "concept": 1, "heading": 2}
+
+
+def occupation_area_rows(
+    structured: StructuredDocument,
+    sentence_rows: list[dict[str, Any]],
+    mention_rows: list[dict[str, Any]],
+    areas: OccupationAreas,
+    concept_esco: dict[str, str | None],
+) -> list[dict[str, Any]]:
+    """The occupation areas of each priority sentence, with how it names them and the weight it gives each.
+
+    A sentence names an area by its words ("behov for sjukepleiarar" → helse_omsorg) or by a linked concept whose
+    ESCO occupation has a STYRK-08 code in the area (fagbrev tømrer → 7115 → bygg_anlegg); one that names none
+    takes the areas of the nearest heading above it that names some ("3.1 IKT og digitalisering"). The weight is
+    the sentence's (a concept's: its mention weight), once per sentence and area however often it is named.
+    """
+    headings = {s.section_no: s.path for s in structured.sections}
+    section_of = {s.sentence_no: s.section_no for s in structured.sentences}
+    by_sentence: dict[int, list[dict[str, Any]]] = {}
+    for m in mention_rows:
+        by_sentence.setdefault(m["sentence_no"], []).append(m)
+    rows = []
+    for sentence in sentence_rows:
+        weight = sentence["priority_weight"]
+        if weight <= 0:
+            continue
+        found: dict[str, tuple[str, str, str | None, float]] = {}  # area → (via, evidence, styrk08, weight)
+        for area, words in areas.named_in(sentence["text"]).items():
+            _offer(found, area, ("sentence", words, None, weight))
+        for m in by_sentence.get(sentence["sentence_no"], []):
+            uri = concept_esco.get(m.get("concept_id") or "")
+            for code in areas.esco_styrk08.get(uri or "", ()):
+                area = areas.area_of_code(code)
+                if area and m["weight"] > 0:
+                    _offer(found, area, ("concept", m.get("concept_label") or m["text"], code, m["weight"]))
+        if not found:
+            for heading in reversed(headings.get(section_of.get(sentence["sentence_no"], -1), ())):
+                named = areas.named_in(heading)
+                for area, words in named.items():
+                    _offer(found, area, ("heading", words, None, weight))
+                if named:
+                    break
+        for area, (via, evidence, code, w) in sorted(found.items()):
+            rows.append(
+                {
+                    "sentence_no": sentence["sentence_no"],
+                    "area_id": area,
+                    "via": via,
+                    "evidence": evidence,
+                    "styrk08": code,
+                    "weight": round(w, 4),
+                }
+            )
+    return rows
+
+
+def _offer(
+    found: dict[str, tuple[str, str, str | None, float]], area: str, reason: tuple[str, str, str | None, float]
+) -> None:
+    """Keep the strongest reason an area is named (on equal weight: own words, then concept, then heading)."""
+    old = found.get(area)
+    if old is None or (reason[3], -VIA_ORDER[reason[0]]) > (old[3], -VIA_ORDER[old[0]]):
+        found[area] = reason
+
+
+def occupation_area_table(areas: OccupationAreas) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Rows of the warehouse's occupation_areas and occupation_area_codes tables."""
+    return (
+        [
+            {"area_id": a.area_id, "label_nb": a.label_nb, "label_nn": a.label_nn, "styrk08": list(a.styrk08),
+             "mapping_version": areas.version}
+            for a in areas.areas
+        ],
+        [{"styrk08_prefix": code, "area_id": a.area_id} for a in areas.areas for code in a.styrk08],
+    )
+
+
 # ----------------------------------------------------------------------------------------- stage
 @dataclass
 class StrategyReport:
@@ -486,6 +686,7 @@ class StrategyReport:
     sentences: int = 0
     priority_sentences: int = 0
     priority_mentions: int = 0
+    occupation_area_statements: int = 0
     warnings: dict[str, list[str]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -501,20 +702,24 @@ def ingest_strategies(
     *,
     fetcher: DocumentFetcher | None = None,
     force: bool = False,
+    occupation_areas: OccupationAreas | None = None,
 ) -> StrategyReport:
     """Registry → fetched (cached) text → sections, sentences, priorities → warehouse, document by document.
 
     A document whose bytes and extractor are unchanged since the last run is skipped (unless `force`). One
     that cannot be fetched or read is recorded with its warning; what was stored for it before is kept.
-    An invalid registry raises InputError before anything is written.
+    An invalid registry or occupation-area mapping raises InputError before anything is written.
     """
     sources = load_registry(Path(registry_path))
     regions = {s.doc_id: document_regions(s) for s in sources}  # validate every region before writing
+    areas = occupation_areas or load_occupation_areas()
+    concept_esco = {c.concept_id: c.esco_uri for c in extractor.lexicon.concepts.values()}
     upsert_concepts(con, extractor.lexicon)
+    replace_occupation_areas(con, *occupation_area_table(areas))
     report = StrategyReport(documents=len(sources))
     own_fetcher = fetcher is None
     fetcher = fetcher or DocumentFetcher(Path(cache_dir))
-    base = _base_row(extractor, run_id, Path(registry_path))
+    base = _base_row(extractor, run_id, Path(registry_path), areas)
     try:
         for source in sources:
             meta = dict(base, **_source_row(source))
@@ -531,7 +736,7 @@ def ingest_strategies(
                 and previous
                 and previous["content_hash"] == content_hash
                 and previous["extractor_version"] == meta["extractor_version"]
-                and previous["structure_version"] == STRUCTURE_VERSION
+                and previous["structure_version"] == base["structure_version"]
                 and source.language in (None, previous["language"])
             ):
                 report.unchanged += 1
@@ -561,6 +766,7 @@ def ingest_strategies(
                 continue
             lang = language_of(source, text)
             sections, sentences, mentions = analyse(structured, extractor, lang)
+            area_rows = occupation_area_rows(structured, sentences, mentions, areas, concept_esco)
             row = dict(
                 meta,
                 language=lang,
@@ -577,12 +783,13 @@ def ingest_strategies(
                 priority_sentences=sum(1 for s in sentences if s["priority_weight"] > 0),
                 priority_mentions=sum(1 for m in mentions if m["weight"] > 0 and m["concept_id"]),
             )
-            replace_document(con, row, regions[source.doc_id], sections, sentences, mentions)
+            replace_document(con, row, regions[source.doc_id], sections, sentences, mentions, area_rows)
             report.ingested += 1
             report.sections += len(sections)
             report.sentences += len(sentences)
             report.priority_sentences += row["priority_sentences"]
             report.priority_mentions += row["priority_mentions"]
+            report.occupation_area_statements += len(area_rows)
             if warnings:
                 report.warnings[source.doc_id] = warnings
     finally:
@@ -603,11 +810,11 @@ def _fail(
     record_document_failure(con, meta, regions, "; ".join(warnings))
 
 
-def _base_row(extractor: Extractor, run_id: str, registry: Path) -> dict[str, Any]:
+def _base_row(extractor: Extractor, run_id: str, registry: Path, areas: OccupationAreas) -> dict[str, Any]:
     return {
         "extractor_version": extractor.version,
         "taxonomy_version": extractor.lexicon.version,
-        "structure_version": STRUCTURE_VERSION,
+        "structure_version": f"{STRUCTURE_VERSION}+areas-{areas.version}",
         "run_id": run_id,
         "registry": str(registry),
         "ingested_at": datetime.now(timezone.utc),

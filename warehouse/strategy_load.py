@@ -16,7 +16,13 @@ from warehouse.load import _stage
 REGISTRY_COLUMNS = tuple(
     "title issuer level region year valid_from valid_to url path url_verified note registry".split()
 )
-CHILD_TABLES = ("document_mentions", "document_sentences", "document_sections", "document_regions")
+CHILD_TABLES = (
+    "document_occupation_areas",
+    "document_mentions",
+    "document_sentences",
+    "document_sections",
+    "document_regions",
+)
 SCHEMAS = {
     "documents": pa.schema(
         [
@@ -100,6 +106,27 @@ SCHEMAS = {
             ("weight", pa.float64()),
         ]
     ),
+    "document_occupation_areas": pa.schema(
+        [
+            ("doc_id", pa.string()),
+            ("sentence_no", pa.int32()),
+            ("area_id", pa.string()),
+            ("via", pa.string()),
+            ("evidence", pa.string()),
+            ("styrk08", pa.string()),
+            ("weight", pa.float64()),
+        ]
+    ),
+    "occupation_areas": pa.schema(
+        [
+            ("area_id", pa.string()),
+            ("label_nb", pa.string()),
+            ("label_nn", pa.string()),
+            ("styrk08", pa.list_(pa.string())),
+            ("mapping_version", pa.string()),
+        ]
+    ),
+    "occupation_area_codes": pa.schema([("styrk08_prefix", pa.string()), ("area_id", pa.string())]),
 }
 
 
@@ -148,8 +175,10 @@ def replace_document(
     sections: Sequence[Mapping[str, Any]],
     sentences: Sequence[Mapping[str, Any]],
     mentions: Sequence[Mapping[str, Any]],
+    occupation_areas: Sequence[Mapping[str, Any]] = (),
 ) -> None:
-    """Store a freshly read document: row, regions, sections, sentences and mentions replace the old ones."""
+    """Store a freshly read document: row, regions, sections, sentences, mentions and the occupation areas of its
+    priority sentences replace the old ones."""
     doc_id = str(document["doc_id"])
     now = datetime.now(timezone.utc)
     row = dict(document, checked_at=now, ingested_at=document.get("ingested_at") or now)
@@ -161,6 +190,23 @@ def replace_document(
         _insert(con, "document_sections", _table("document_sections", sections, doc_id))
         _insert(con, "document_sentences", _table("document_sentences", sentences, doc_id))
         _insert(con, "document_mentions", _table("document_mentions", mentions, doc_id))
+        _insert(con, "document_occupation_areas", _table("document_occupation_areas", occupation_areas, doc_id))
+
+    _in_transaction(con, work)
+
+
+def replace_occupation_areas(
+    con: duckdb.DuckDBPyConnection,
+    areas: Sequence[Mapping[str, Any]],
+    codes: Sequence[Mapping[str, Any]],
+) -> None:
+    """Store the curated occupation areas and their STYRK-08 prefixes, replacing the previous mapping whole."""
+
+    def work() -> None:
+        con.execute("DELETE FROM occupation_area_codes")
+        con.execute("DELETE FROM occupation_areas")
+        _insert(con, "occupation_areas", _table("occupation_areas", areas))
+        _insert(con, "occupation_area_codes", _table("occupation_area_codes", codes))
 
     _in_transaction(con, work)
 

@@ -838,6 +838,7 @@ def test_cli_ingests_a_registry_records_the_run_and_publishes(
     )
     assert result.exit_code == 0, result.output
     assert "2 read" in result.output and "0 failed" in result.output
+    assert "occupation-area statements" in result.output
     snapshot = duckdb.connect(str(tmp_path / "data" / "analytics.duckdb"), read_only=True)
     assert snapshot.execute("SELECT count(*) FROM priorities").fetchall()[0][0] == 6
     assert snapshot.execute("SELECT flow, status FROM runs").fetchall() == [("ingest-strategy", "COMPLETED")]
