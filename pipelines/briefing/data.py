@@ -516,7 +516,9 @@ def _policy(con: duckdb.DuckDBPyConnection, data: BriefingData, limit: int = 6) 
         counts = {s: sum(1 for r in concepts if r["status"] == s) for s in POLICY_STATUSES}
         groups = sorted((r for r in rows if r["level"] == "skill_group"),
                         key=lambda r: (-(r["priority_share"] or 0), r["label"]))
-        regions[region] = {"concepts": by_status, "counts": counts, "groups": groups,
+        areas = sorted((r for r in rows if r["level"] == "occupation_area"),
+                       key=lambda r: (-(r["priority_weight"] or 0), r["label"]))
+        regions[region] = {"concepts": by_status, "counts": counts, "groups": groups, "areas": areas,
                            "year_ads": rows[0]["ads"] if rows else 0}
     thresholds = _rows(con, "SELECT * FROM policy_thresholds LIMIT 1") if has_relation(con, "policy_thresholds") else []
     return {"available": True, "year": year, "documents": documents, "regions": regions,
