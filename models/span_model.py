@@ -2,7 +2,7 @@
 
 The model sees every token's lemma, shape and affixes plus the rule components' evidence (the lexicon's
 BIO verdict and the section, see extractors/components/span_features.py), so it learns which lexicon hits
-are annotated in context and finds competences the lexicon lacks. It is small (64-wide CNN, hashed
+are annotated in context and finds competences the lexicon lacks. It is small (32-wide CNN, hashed
 embeddings) and trains on CPU in a minute or two; the same data, parameters and seed give the same
 weights. The trained pipeline is an ordinary spaCy directory (spacy.load reads it) stored as a versioned
 artefact with a model card (models/artefacts.py).
@@ -122,7 +122,7 @@ def save_span_model(nlp: Language, *, version: str, data: dict[str, Any], params
                     notes: Sequence[str] = ()) -> Artefact:
     """Store the trained pipeline as <root>/span_model/<version>/ with its model card."""
     card = {
-        "description": "Competence span model: spaCy `ner` (64-wide CNN, hashed embeddings of lemma, form, "
+        "description": "Competence span model: spaCy `ner` (32-wide CNN, hashed embeddings of lemma, form, "
                        "affixes, shape, lexicon verdict and section) inside the radar pipeline; loads with "
                        "spacy.load(<artefact dir>).",
         "format_version": FORMAT_VERSION,
