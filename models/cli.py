@@ -87,6 +87,8 @@ def train_occupation(
         "--out", help="Artefact root to write occupation/<version>/ into (default: models/artefacts).")] = None,
     version: Annotated[Optional[str], typer.Option(help="Version name (default: v<format>-<content hash>).")] = None,
     no_dev: Annotated[bool, typer.Option("--no-dev", help="Leave the hand-coded dev ads out of training.")] = False,
+    keep_current: Annotated[bool, typer.Option(
+        "--keep-current", help="Store the new version but leave CURRENT (what the pipelines load) as it is.")] = False,
 ) -> None:
     """Train the STYRK-08 occupation classifier from ../shared/data and the team's labelled ads."""
     from models.occupation import GOLD_FILE, default_shared_data, train
@@ -98,11 +100,12 @@ def train_occupation(
         typer.echo(f"radar train occupation: {data} is absent, nothing to train; the committed model in "
                    f"models/artefacts/occupation/ stays in use (pass --shared-data PATH to train)", err=True)
         return
-    artefact = train(data, gold_path=None if no_dev else GOLD_FILE, root=out, version=version)
+    artefact = train(data, gold_path=None if no_dev else GOLD_FILE, root=out, version=version,
+                     make_current=not keep_current)
     card = artefact.card
     dev = card["metrics"].get("cv_dev_ads", {})
     typer.echo(f"occupation {artefact.version} → {artefact.path} ({card['training_seconds']} s; "
-               f"hash {artefact.content_hash[:12]})")
+               f"hash {artefact.content_hash[:12]}){'' if keep_current else '; now CURRENT'}")
     if dev.get("n"):
         typer.echo(f"out-of-fold on {dev['n']} dev ads: accuracy {dev['accuracy_1']:.3f} / {dev['accuracy_2']:.3f} / "
                    f"{dev['accuracy_4']:.3f} at 1 / 2 / 4 digits; threshold {card['calibration']['threshold']} keeps "

@@ -33,6 +33,11 @@ FORMAT_VERSION = 1
 STYRK_FILE = Path("taxonomies/styrk08_ssb_klass7_nb.csv")
 ESCO_FILE = Path("taxonomies/esco/occupations_no_v1.0.8.csv")
 CROSSWALK_FILE = Path("taxonomies/esco/esco_styrk08_crosswalk_NO_mapping_2022-09-20.csv")
+ESCO_EN_ZIP = Path("taxonomies/esco/ESCO dataset - v1.1.1 - classification - en - csv.zip")
+ESCO_EN_MEMBER = "occupations_en.csv"
+# Sources of taxonomy labels (every other source is an ad).
+TAXONOMY_SOURCES = ("styrk08", "esco", "esco_en")
+ENGLISH_LABELS = ("none", "preferred", "all")
 ADS_FILE = Path("job_ads/ads.jsonl")
 GOLD_FILE = Path(__file__).resolve().parent / "data" / "styrk08_gold_dev.csv"
 
@@ -220,28 +225,50 @@ def crosswalk_code(uri: str) -> str:
     return uri.rsplit("/", 1)[-1].lstrip("C").zfill(4)
 
 
-def taxonomy_examples(shared_data: Path) -> list[Example]:
-    """STYRK-08 titles and every Norwegian ESCO label of an occupation the crosswalk maps to a 4-digit code."""
+def read_esco_labels(shared_data: Path, english: bool = False, alternatives: bool = True) -> dict[str, list[str]]:
+    """Preferred (and alternative) labels per ESCO occupation URI: Norwegian (v1.0.8) or English (v1.1.1 zip)."""
+    import zipfile
+
+    labels: dict[str, list[str]] = {}
+    if english:
+        with zipfile.ZipFile(shared_data / ESCO_EN_ZIP) as archive:
+            member = next(n for n in archive.namelist() if n.rsplit("/", 1)[-1] == ESCO_EN_MEMBER)
+            rows = list(csv.DictReader(io.TextIOWrapper(archive.open(member), encoding="utf-8", newline="")))
+    else:
+        with (shared_data / ESCO_FILE).open(encoding="utf-8", newline="") as handle:
+            rows = [row for row in csv.DictReader(handle) if row["preferredLabelIsEnglishFallback"].lower() != "true"]
+    for row in rows:
+        if row["conceptType"] != "Occupation":
+            continue
+        alts = [a.strip() for a in (row["altLabels"] or "").split("\n") if a.strip()]
+        labels[row["conceptUri"]] = [row["preferredLabel"].strip(), *(alts if alternatives else [])]
+    return labels
+
+
+def taxonomy_examples(shared_data: Path, english: str = "none") -> list[Example]:
+    """STYRK-08 titles and every Norwegian ESCO label of an occupation the crosswalk maps to a 4-digit code; with
+    `english` "preferred" or "all", English ESCO labels of the same occupations too (ads in Norway often have
+    English titles; the many English alternative labels cost ten times the training time for no measured gain)."""
+    if english not in ENGLISH_LABELS:
+        raise ValueError(f"english labels {english!r}: use one of {', '.join(ENGLISH_LABELS)}")
     names = read_styrk08(shared_data)
     level4 = {code for code in names if len(code) == 4}
     examples = [Example(code, names[code], source="styrk08", key=f"styrk08:{code}") for code in sorted(level4)]
-    labels: dict[str, list[str]] = {}
-    with (shared_data / ESCO_FILE).open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            if row["conceptType"] != "Occupation" or row["preferredLabelIsEnglishFallback"].lower() == "true":
+    sources = [("esco", read_esco_labels(shared_data))]
+    if english != "none":
+        sources.append(("esco_en", read_esco_labels(shared_data, english=True, alternatives=english == "all")))
+    crosswalk = read_crosswalk(shared_data)
+    for source, labels in sources:
+        seen: set[tuple[str, str]] = set()
+        for row in crosswalk:
+            uri, relation = row["Classification 1 URI"], row["Mapping relation"]
+            code = crosswalk_code(row["Classification 2 URI"])
+            if not uri or relation == "no relation" or code not in level4:
                 continue
-            alts = [a.strip() for a in (row["altLabels"] or "").split("\n") if a.strip()]
-            labels[row["conceptUri"]] = [row["preferredLabel"].strip(), *alts]
-    seen: set[tuple[str, str]] = set()
-    for row in read_crosswalk(shared_data):
-        uri, relation = row["Classification 1 URI"], row["Mapping relation"]
-        code = crosswalk_code(row["Classification 2 URI"])
-        if not uri or relation == "no relation" or code not in level4:
-            continue
-        for label in labels.get(uri, []):
-            if (label, code) not in seen:
-                seen.add((label, code))
-                examples.append(Example(code, label, source="esco", key=uri))
+            for label in labels.get(uri, []):
+                if (label, code) not in seen:
+                    seen.add((label, code))
+                    examples.append(Example(code, label, source=source, key=uri))
     return examples
 
 
@@ -325,6 +352,8 @@ class Params:
     class_balance: float = 0.5
     hash_bits: int = 20
     prune: float = 0.5
+    english_labels: str = "none"  # English ESCO labels: none, preferred or all (see taxonomy_examples)
+    english_weight: float = 0.5
     calibration_folds: int = 5
     target_precision: float = 0.9
     seed: int = 0
@@ -444,23 +473,25 @@ class Prediction:
 def as_item(ex: Example, params: Params | None = None) -> Item:
     """An example as the classifier reads it; a taxonomy label doubles as its own text when asked."""
     text = ex.text
-    if not text and params is not None and params.label_as_text and ex.source in ("styrk08", "esco"):
+    if not text and params is not None and params.label_as_text and ex.source in TAXONOMY_SOURCES:
         text = ex.title
     return Item(ex.key, ex.title, text, ex.jobtitle, ex.employer)
 
 
 def example_weights(examples: Sequence[Example], params: Params) -> np.ndarray:
-    """Ads weigh `ad_weight`; each of a code's n taxonomy labels weighs n^-balance, so codes rich in ESCO labels
-    (hundreds of "selger, X") do not drown the rest."""
-    per_code: dict[str, int] = {}
+    """Ads weigh `ad_weight`; each of a code's n labels from one taxonomy source weighs n^-balance, so codes rich in
+    ESCO labels (hundreds of "selger, X") do not drown the rest; English labels weigh `english_weight` on top."""
+    per_code: dict[tuple[str, str], int] = {}
     for ex in examples:
-        if ex.source in ("styrk08", "esco"):
-            per_code[ex.code] = per_code.get(ex.code, 0) + 1
+        if ex.source in TAXONOMY_SOURCES:
+            key = (ex.code, "en" if ex.source == "esco_en" else "nb")
+            per_code[key] = per_code.get(key, 0) + 1
     weights = []
     for ex in examples:
-        if ex.source in ("styrk08", "esco"):
-            n = per_code[ex.code]
-            weights.append(n ** (1.0 - params.class_balance) / n)
+        if ex.source in TAXONOMY_SOURCES:
+            n = per_code[(ex.code, "en" if ex.source == "esco_en" else "nb")]
+            weights.append(n ** (1.0 - params.class_balance) / n * (params.english_weight if ex.source == "esco_en"
+                                                                     else 1.0))
         else:
             weights.append(params.ad_weight)
     return np.asarray(weights, dtype=np.float64)
@@ -857,7 +888,7 @@ def train(shared_data: Path, *, params: Params = Params(), sample_dir: Path | No
 
     started = time.perf_counter()
     labels = read_styrk08(shared_data)
-    taxonomy = taxonomy_examples(shared_data)
+    taxonomy = taxonomy_examples(shared_data, english=params.english_labels)
     samples = sample_ad_examples(sample_dir or default_sample_dir())
     dev = dev_ad_examples(shared_data, gold_path) if gold_path else []
     held = [*samples, *dev]
@@ -881,6 +912,9 @@ def train(shared_data: Path, *, params: Params = Params(), sample_dir: Path | No
                         "sha256": [file_sha256(shared_data / ESCO_FILE), file_sha256(shared_data / CROSSWALK_FILE)],
                         "examples": sum(ex.source == "esco" for ex in taxonomy),
                         "occupations": len({ex.key for ex in taxonomy if ex.source == "esco"})},
+        "esco_english_labels": ({"file": str(ESCO_EN_ZIP), "sha256": file_sha256(shared_data / ESCO_EN_ZIP),
+                                 "examples": sum(ex.source == "esco_en" for ex in taxonomy)}
+                                if params.english_labels != "none" else None),
         "sample_ads": {"examples": len(samples), "sha256": examples_sha256(samples)},
         "dev_ads": {"examples": len(dev), "sha256": examples_sha256(dev),
                     "gold": gold_path.name if gold_path else None,
@@ -927,27 +961,34 @@ def load_classifier(version: str | None = None, root: str | None = None) -> Occu
     return classifier_from_dir(artefact.path, f"{MODEL_NAME}-{artefact.version}")
 
 
-def classify_missing(rows: Sequence[Mapping[str, Any]], classifier: OccupationClassifier | None = None
-                     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Fill styrk08/styrk08_label of ad rows that have none; return the rows and one classification record per try.
+# Where an ad version's STYRK-08 code came from (ad_versions.styrk08_source).
+FROM_FEED = "feed"
+FROM_CLASSIFIER = "classifier"
 
-    Rows are `NormalisedAd.as_row()` dicts; rows with a code, or with neither title nor text, pass unchanged.
-    A filled row keeps every other field. Each record says which model version decided (and its score and top 3),
-    also when the model abstained, so the warehouse can tell predicted codes from NAV's own.
+
+def classify_missing(rows: Sequence[Mapping[str, Any]], classifier: OccupationClassifier
+                     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Fill styrk08/styrk08_label of ad rows that have none and record where each row's code came from.
+
+    Rows are `NormalisedAd.as_row()` dicts; each comes back with styrk08_source, styrk08_score and
+    occupation_model_version: "feed" (and no score or version) for a code the ad came with, "classifier" with the
+    probability and model version for a row the model classified — also when it abstained, leaving the code NULL,
+    so the warehouse can tell "never classified" from "the model was unsure". Rows with neither code, title nor
+    text are left unclassified (all three NULL). Also returns one record (score, top 3) per classified row.
     """
+    out = [dict(row, styrk08_source=FROM_FEED if row.get("styrk08") else None, styrk08_score=None,
+                occupation_model_version=None) for row in rows]
     todo = [i for i, row in enumerate(rows)
             if not row.get("styrk08") and ((row.get("title") or "").strip() or (row.get("text") or "").strip())]
-    out = [dict(row) for row in rows]
     if not todo:
         return out, []
-    model = classifier or load_classifier()
     items = [Item(str(rows[i].get("ad_id") or i), rows[i].get("title") or "", rows[i].get("text") or "",
                   rows[i].get("jobtitle") or "", rows[i].get("employer") or "") for i in todo]
     records = []
-    for i, prediction in zip(todo, model.predict(items)):
-        if prediction.styrk08:
-            out[i]["styrk08"], out[i]["styrk08_label"] = prediction.styrk08, prediction.label
+    for i, prediction in zip(todo, classifier.predict(items)):
+        out[i].update(styrk08=prediction.styrk08, styrk08_label=prediction.label, styrk08_source=FROM_CLASSIFIER,
+                      styrk08_score=prediction.score, occupation_model_version=classifier.version)
         records.append({"ad_id": rows[i].get("ad_id"), "entry_id": rows[i].get("entry_id"),
                         "styrk08": prediction.styrk08, "score": prediction.score,
-                        "top3": json.dumps(prediction.top3, ensure_ascii=False), "model_version": model.version})
+                        "top3": json.dumps(prediction.top3, ensure_ascii=False), "model_version": classifier.version})
     return out, records

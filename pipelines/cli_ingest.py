@@ -41,13 +41,15 @@ def _progress():
                     TimeElapsedColumn(), console=Console(stderr=True), transient=True)
 
 
-def _finish(con, streams: list[str], run_id: str) -> dict[str, int]:
-    """Normalise what was ingested and, when any ad changed, link near-duplicates again; returns counts."""
-    from pipelines.stages import normalise_pending
+def _finish(con, streams: list[str], run_id: str, settings: Settings) -> dict[str, int]:
+    """Normalise what was ingested (uncoded ads get a STYRK-08 code from the occupation classifier) and, when any
+    ad changed, link near-duplicates again; returns counts."""
+    from pipelines.stages import load_occupation_classifier, normalise_pending
 
+    classifier = load_occupation_classifier(settings.occupation_model)
     written = failed = 0
     for stream in streams:
-        report = normalise_pending(con, run_id, source=stream)
+        report = normalise_pending(con, run_id, source=stream, classifier=classifier)
         written += report.written
         failed += report.failed
     duplicates = con.execute("SELECT count(*) FROM ad_duplicates").fetchall()[0][0]
@@ -99,9 +101,9 @@ def nav(
                 report = ingest_feed(con, client, source=stream, run_id=run_id, max_pages=max_pages,
                                      progress=advance)
             except SourceError:
-                _finish(con, [stream], run_id)  # what was stored before the failure is usable now
+                _finish(con, [stream], run_id, settings)  # what was stored before the failure is usable now
                 raise
-        counts = _finish(con, [stream], run_id)
+        counts = _finish(con, [stream], run_id, settings)
     finally:
         con.close()
     state = "not modified (304)" if report.not_modified else f"{report.pages} page(s)"
@@ -153,7 +155,7 @@ def html(
             report = ingest_html(con, fetcher, wanted, run_id=run_id, sitemaps=sitemap or [], match=match,
                                  on_total=lambda n: bar.update(task, total=n),
                                  progress=lambda url, outcome: bar.update(task, advance=1))
-        counts = _finish(con, [HTML_STREAM], run_id)
+        counts = _finish(con, [HTML_STREAM], run_id, settings)
     finally:
         con.close()
     typer.echo(f"{report.urls} page(s): {report.new_entries} new ad versions, {report.unchanged} unchanged, "
@@ -183,7 +185,7 @@ def files(
         with _progress() as bar:
             task = bar.add_task("Files", total=total)
             report = ingest_files(con, path, run_id=run_id, progress=lambda _: bar.update(task, advance=1))
-        counts = _finish(con, sorted(report.streams), run_id)
+        counts = _finish(con, sorted(report.streams), run_id, settings)
     finally:
         con.close()
     typer.echo(f"{report.files} file(s), {report.records} record(s): {report.new_entries} new entries, "

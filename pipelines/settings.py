@@ -20,6 +20,7 @@ class Settings:
     nav_token: str | None = field(default=None, repr=False)
     models_dir: Path | None = None
     encoder: str | None = None
+    occupation_model: str | None = None  # occupation classifier version; None: models/artefacts/occupation/CURRENT
     page_size: int = 1000
     min_cell_ads: int = 5
 
@@ -39,6 +40,7 @@ class Settings:
             nav_token=env.get("RADAR_NAV_TOKEN") or None,
             models_dir=Path(models) if models else None,
             encoder=env.get("RADAR_ENCODER") or None,
+            occupation_model=env.get("RADAR_OCCUPATION_MODEL") or None,
             page_size=page_size,
             min_cell_ads=min_cell,
         )

@@ -12,6 +12,8 @@ import duckdb
 
 if TYPE_CHECKING:  # spaCy takes seconds to import; normalising needs none of it
     from extractors.extract import Extractor
+    from models.occupation import OccupationClassifier
+from pipelines.errors import ConfigError
 from pipelines.normalise import ad_source_of, normalise_entry
 from warehouse.load import quarantine, replace_mentions, upsert_ad_versions, upsert_concepts
 
@@ -29,13 +31,52 @@ class StageReport:
     failed: int = 0
 
 
+@dataclass
+class NormaliseReport(StageReport):
+    """Counts of the normalise stage, with the ads the occupation classifier coded and those it left uncoded."""
+
+    classified: int = 0
+    abstained: int = 0
+
+    def count(self, records: list[dict]) -> None:
+        """Add the classification records of one batch."""
+        self.classified += sum(r["styrk08"] is not None for r in records)
+        self.abstained += sum(r["styrk08"] is None for r in records)
+
+
+def load_occupation_classifier(version: str | None = None) -> OccupationClassifier:
+    """The occupation classifier the stages are given (default: CURRENT of the committed artefacts), loaded once
+    per process at the edge (flow or CLI); a missing or damaged artefact is a configuration error with its fix."""
+    from models.artefacts import ArtefactError
+    from models.occupation import load_classifier
+
+    try:
+        return load_classifier(version)
+    except (ArtefactError, ValueError) as exc:
+        raise ConfigError(f"occupation classifier: {exc} (RADAR_OCCUPATION_MODEL names the version; unset it "
+                          f"to use models/artefacts/occupation/CURRENT)") from exc
+
+
+def with_occupation(rows: list[dict], classifier: OccupationClassifier | None) -> tuple[list[dict], list[dict]]:
+    """Rows with their code's provenance; with a classifier, rows without a code get one (or an abstention)."""
+    if classifier is None:
+        return [dict(r, styrk08_source="feed" if r.get("styrk08") else None, styrk08_score=None,
+                     occupation_model_version=None) for r in rows], []
+    from models.occupation import classify_missing
+
+    return classify_missing(rows, classifier)
+
+
 def normalise_pending(con: duckdb.DuckDBPyConnection, run_id: str, *, source: str = "nav",
-                      batch_size: int = 1000, progress: Progress | None = None) -> StageReport:
+                      batch_size: int = 1000, progress: Progress | None = None,
+                      classifier: OccupationClassifier | None = None) -> NormaliseReport:
     """Normalise raw entries that have no ad version yet; a bad entry is quarantined, the rest go on.
 
     `source` is the stream key of ingest_feed ("nav:<feed url>"); ads are named by ad_source_of(source).
     Each batch's versions, ad states and quarantine rows commit together, so a killed run redoes at most
-    one batch and never leaves an ad_state behind its versions.
+    one batch and never leaves an ad_state behind its versions. With a classifier, versions that came without
+    a STYRK-08 code (web pages, files, the odd feed ad) are coded by it in the same batch, and stored versions
+    that were never classified (normalised without one) are classified afterwards.
     """
     ad_source = ad_source_of(source)
     pending = con.execute(
@@ -43,7 +84,7 @@ def normalise_pending(con: duckdb.DuckDBPyConnection, run_id: str, *, source: st
         "AND NOT EXISTS (SELECT 1 FROM ad_versions v WHERE v.entry_id = r.entry_id) ORDER BY modified, entry_id",
         [source],
     ).fetchall()
-    report = StageReport(processed=len(pending))
+    report = NormaliseReport(processed=len(pending))
     for offset in range(0, len(pending), batch_size):
         rows, bad = [], []
         for entry_id, payload, fetched_at in pending[offset:offset + batch_size]:
@@ -53,6 +94,8 @@ def normalise_pending(con: duckdb.DuckDBPyConnection, run_id: str, *, source: st
             except (ValueError, TypeError, KeyError, AttributeError) as exc:
                 bad.append({"source": source, "ref": entry_id, "error": f"normalise: {type(exc).__name__}: {exc}",
                             "payload": payload, "run_id": run_id})
+        rows, records = with_occupation(rows, classifier)
+        report.count(records)
         con.execute("BEGIN TRANSACTION")
         try:
             report.written += upsert_ad_versions(con, rows, run_id)
@@ -68,7 +111,47 @@ def normalise_pending(con: duckdb.DuckDBPyConnection, run_id: str, *, source: st
         report.failed += len(bad)
         if progress:
             progress(len(rows) + len(bad))
+    if classifier is not None:
+        classify_pending(con, classifier, report, batch_size=batch_size)
     return report
+
+
+def classify_pending(con: duckdb.DuckDBPyConnection, classifier: OccupationClassifier,
+                     report: NormaliseReport | None = None, *, batch_size: int = 1000) -> int:
+    """Classify stored ad versions that have no code and were never classified; returns how many were tried.
+
+    Versions normalised before the classifier was wired in, or by a caller that passed none, catch up here;
+    a version once classified keeps the model version that decided it.
+    """
+    pending = con.execute(
+        "SELECT entry_id, ad_id, title, text, jobtitle, employer FROM ad_versions "
+        "WHERE coalesce(styrk08, '') = '' AND occupation_model_version IS NULL "
+        "AND (coalesce(trim(title), '') <> '' OR coalesce(trim(text), '') <> '') ORDER BY entry_id").fetchall()
+    columns = ("entry_id", "ad_id", "title", "text", "jobtitle", "employer")
+    for offset in range(0, len(pending), batch_size):
+        rows = [dict(zip(columns, row), styrk08=None, styrk08_label=None) for row in pending[offset:offset + batch_size]]
+        rows, records = with_occupation(rows, classifier)
+        if report is not None:
+            report.count(records)
+        staged = pa.Table.from_pylist(
+            [{k: r[k] for k in ("entry_id", "styrk08", "styrk08_label", "styrk08_source", "styrk08_score",
+                                "occupation_model_version")} for r in rows],
+            schema=pa.schema([("entry_id", pa.string()), ("styrk08", pa.string()), ("styrk08_label", pa.string()),
+                              ("styrk08_source", pa.string()), ("styrk08_score", pa.float64()),
+                              ("occupation_model_version", pa.string())]))
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.register("_stage_occupations", staged)
+            con.execute("""UPDATE ad_versions SET styrk08 = s.styrk08, styrk08_label = s.styrk08_label,
+                                  styrk08_source = s.styrk08_source, styrk08_score = s.styrk08_score,
+                                  occupation_model_version = s.occupation_model_version
+                           FROM _stage_occupations s WHERE ad_versions.entry_id = s.entry_id""")
+            con.unregister("_stage_occupations")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return len(pending)
 
 
 def extract_pending(con: duckdb.DuckDBPyConnection, extractor: Extractor, run_id: str,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -79,6 +81,14 @@ def write_tiny_shared(root: Path) -> Path:
     lines.append(",,,http://data.europa.eu/esco/concept/norwegian-occupations/0,x,y,no relation,")
     (tax / "esco" / "esco_styrk08_crosswalk_NO_mapping_2022-09-20.csv").write_text("\n".join(lines) + "\n",
                                                                                    encoding="utf-8")
+    english = io.StringIO()
+    writer = csv.writer(english)
+    writer.writerow(["conceptType", "conceptUri", "iscoGroup", "preferredLabel", "altLabels"])
+    writer.writerow(["Occupation", "http://data.europa.eu/esco/occupation/el", "7411", "electrician",
+                     "domestic electrician\nelectrical installer"])
+    writer.writerow(["Occupation", "http://data.europa.eu/esco/occupation/unmapped", "9999", "astronaut", ""])
+    with zipfile.ZipFile(tax / "esco" / "ESCO dataset - v1.1.1 - classification - en - csv.zip", "w") as archive:
+        archive.writestr("occupations_en.csv", english.getvalue())
     (root / "job_ads").mkdir()
     with (root / "job_ads" / "ads.jsonl").open("w", encoding="utf-8") as handle:
         for ad_id, title, text, _ in DEV_ADS:
@@ -176,6 +186,22 @@ def test_taxonomy_examples_map_esco_labels_through_the_crosswalk(tiny: dict[str,
     assert by_label["elmontør"] == "7411" and by_label["sjåfør, tungbil"] == "8332"
     assert "driller" not in by_label  # English fallback labels are left out
     assert {ex.code for ex in examples if ex.source == "styrk08"} == {c for c, lvl, _, _ in STYRK if lvl == 4}
+
+
+def test_english_esco_labels_join_through_the_same_crosswalk(tiny: dict[str, Path]) -> None:
+    norwegian = oc.taxonomy_examples(tiny["shared"])
+    both = oc.taxonomy_examples(tiny["shared"], english="all")
+    english = {ex.title: ex.code for ex in both if ex.source == "esco_en"}
+    assert english == {"electrician": "7411", "domestic electrician": "7411", "electrical installer": "7411"}
+    preferred = oc.taxonomy_examples(tiny["shared"], english="preferred")
+    assert [ex.title for ex in preferred if ex.source == "esco_en"] == ["electrician"]
+    with pytest.raises(ValueError, match="preferred"):
+        oc.taxonomy_examples(tiny["shared"], english="yes")
+    assert [ex for ex in both if ex.source != "esco_en"] == norwegian  # unmapped occupations are left out
+    params = oc.Params(english_labels="all", english_weight=0.5)
+    weights = oc.example_weights(both, params)
+    en = [w for ex, w in zip(both, weights) if ex.source == "esco_en"]
+    assert en == pytest.approx([0.5 * 3 ** -0.5] * 3)  # balanced per code and language, then scaled
 
 
 def test_dev_examples_never_include_test_split(tiny: dict[str, Path]) -> None:
@@ -306,22 +332,30 @@ def test_tampered_artefact_is_refused(trained, tmp_path: Path) -> None:
 
 def test_classify_missing_fills_only_rows_without_a_code(model: oc.OccupationClassifier) -> None:
     rows = [
-        {"ad_id": "nav:1", "entry_id": "e1", "title": "Elektriker", "text": "", "jobtitle": None,
+        {"ad_id": "html:1", "entry_id": "e1", "title": "Elektriker", "text": "", "jobtitle": None,
          "styrk08": None, "styrk08_label": None, "status": "ACTIVE"},
-        {"ad_id": "nav:2", "entry_id": "e2", "title": "Elektriker", "text": "", "styrk08": "7411",
-         "styrk08_label": "Elektriker (NAV)"},
+        {"ad_id": "nav:2", "entry_id": "e2", "title": "Elektriker", "text": "", "styrk08": "5120",
+         "styrk08_label": "Kokk (NAV)"},
         {"ad_id": "nav:3", "entry_id": "e3", "title": None, "text": "", "styrk08": None, "styrk08_label": None},
     ]
-    out, records = oc.classify_missing(rows, model)
-    assert rows[0]["styrk08"] is None  # the input is not modified
-    assert out[1] == rows[1] and out[2] == rows[2]
-    assert [r["ad_id"] for r in records] == ["nav:1"]
+    out, records = oc.classify_missing(rows, model.with_threshold(0.0))
+    assert rows[0]["styrk08"] is None and "styrk08_source" not in rows[0]  # the input is not modified
+    provenance = [(r["styrk08"], r["styrk08_source"], r["occupation_model_version"]) for r in out]
+    assert provenance == [("7411", "classifier", model.version), ("5120", "feed", None), (None, None, None)]
+    assert out[0]["styrk08_label"] == "Elektrikere" and 0 < out[0]["styrk08_score"] <= 1
+    assert out[1]["styrk08_label"] == "Kokk (NAV)" and out[1]["styrk08_score"] is None  # the feed's code wins
+    assert {k: v for k, v in out[1].items() if not k.startswith(("styrk08_s", "occupation_"))} == rows[1]
+    assert [r["ad_id"] for r in records] == ["html:1"]
     assert records[0]["model_version"] == model.version and json.loads(records[0]["top3"])[0]["styrk08"] == "7411"
-    if records[0]["styrk08"]:
-        assert out[0]["styrk08"] == "7411" and out[0]["styrk08_label"] == "Elektrikere"
-    else:  # abstained: the row stays uncoded, the record still says who looked at it
-        assert out[0]["styrk08"] is None
-    assert oc.classify_missing([rows[1]], model) == ([rows[1]], [])
+    assert oc.classify_missing([rows[1]], model)[1] == []
+
+
+def test_classify_missing_stores_an_abstention_with_its_score_and_version(model: oc.OccupationClassifier) -> None:
+    row = {"ad_id": "html:1", "entry_id": "e1", "title": "Elektriker", "text": "", "styrk08": None,
+           "styrk08_label": None}
+    (out,), (record,) = oc.classify_missing([row], model.with_threshold(1.01))
+    assert (out["styrk08"], out["styrk08_label"], out["styrk08_source"]) == (None, None, "classifier")
+    assert out["occupation_model_version"] == model.version and out["styrk08_score"] == record["score"] > 0
 
 
 def test_committed_model_loads_and_classifies_plain_titles() -> None:
@@ -380,6 +414,17 @@ def test_cli_train_refuses_a_missing_shared_folder(tmp_path: Path) -> None:
                                             "--out", str(tmp_path)])
     assert isinstance(result.exception, ConfigError) and "taxonomies" in str(result.exception)
     assert not (tmp_path / "occupation").exists()
+
+
+def test_cli_train_can_leave_current_alone(tiny: dict[str, Path], tmp_path: Path) -> None:
+    (tmp_path / "occupation").mkdir()
+    (tmp_path / "occupation" / "CURRENT").write_text("v1-old\n", encoding="utf-8")
+    result = CliRunner().invoke(cli_app(), ["train", "occupation", "--shared-data", str(tiny["shared"]),
+                                            "--out", str(tmp_path), "--no-dev", "--keep-current"])
+    assert result.exit_code == 0, result.output
+    versions = [p.name for p in (tmp_path / "occupation").iterdir() if p.is_dir()]
+    assert len(versions) == 1 and versions[0].startswith(f"v{oc.FORMAT_VERSION}-")
+    assert (tmp_path / "occupation" / "CURRENT").read_text(encoding="utf-8") == "v1-old\n"
 
 
 # -- real data (skips without ../shared/data) -------------------------------------------------------------------------
