@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import json
+import os
+import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -17,7 +21,7 @@ from pipelines.briefing.cli import brief  # noqa: E402
 from extractors.cli import eval_command, train_extract_app  # noqa: E402
 from pipelines.cli_ingest import ingest_app  # noqa: E402
 from models.cli import occupation, train_app  # noqa: E402
-from pipelines.errors import InputError, RadarError  # noqa: E402
+from pipelines.errors import ConfigError, InputError, RadarError  # noqa: E402
 from pipelines.settings import Settings  # noqa: E402
 
 app = typer.Typer(
@@ -42,20 +46,127 @@ def _settings(data_dir: Path | None = None, **overrides: object) -> Settings:
     return Settings.from_env().with_overrides(data_dir=data_dir, **overrides)
 
 
+Demo = Annotated[bool, typer.Option(help="Run on the embedded sample corpus instead of NAV's feed.")]
+Regions = Annotated[Optional[list[str]], typer.Option("--region", help="Region for the briefing; repeat for several.")]
+FeedUrl = Annotated[Optional[str], typer.Option(help="Base URL of pam-stilling-feed.")]
+DaskAddress = Annotated[Optional[str], typer.Option(
+    "--dask-address", help="Extract on a running Dask cluster: its scheduler, e.g. tcp://10.0.0.5:8786.")]
+DaskLocal = Annotated[Optional[int], typer.Option(
+    "--dask-local", min=1, metavar="N", help="Extract on a local Dask cluster of N worker processes.")]
+
+
+def dask_options(address: str | None, local: int | None) -> tuple[str | None, int | None]:
+    """--dask-address / --dask-local as the flows' (dask_address, dask_workers), checked before anything starts."""
+    if address and local is not None:
+        raise ConfigError("Give either --dask-address (a running cluster) or --dask-local N (a cluster on this "
+                          "machine), not both.")
+    if local is not None:
+        address = "local"
+    if address:
+        from pipelines.scale import check_dask_address
+
+        address = check_dask_address(address, local)
+    return address, local
+
+
+def backfill_range(start: date, end: date | None, today: date) -> tuple[date, date | None]:
+    """--start and --end checked before anything starts: a range that cannot be is refused with the fix."""
+    if end is not None and end > today:
+        raise ConfigError(f"--end {end} is in the future: a backfill covers weeks that have begun; "
+                          f"give --end {today} or earlier.")
+    if start > (end or today):
+        raise ConfigError(f"--start {start} is after {f'--end {end}' if end else f'today ({today})'}: "
+                          "give the earlier day as --start.")
+    return start, end
+
+
+@contextmanager
+def prefect_api_for_dask(dask: bool) -> Iterator[None]:
+    """Dask workers report their task runs to a Prefect server: PREFECT_API_URL's, or a local one for this run."""
+    if not dask:
+        yield
+        return
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if PREFECT_API_URL.value():  # from the environment, a Prefect profile or a test harness
+        yield
+        return
+    from pipelines.local_server import local_prefect_server
+
+    with socket.socket() as probe:  # a free port, so a server the user runs on 4200 is left alone
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = Path(os.environ["PREFECT_HOME"]) / "server.log"
+    typer.echo(f"radar: no PREFECT_API_URL; starting a local Prefect server for the Dask workers (log: {log})",
+               err=True)
+    with local_prefect_server(port, log) as api_url:
+        os.environ["PREFECT_API_URL"] = api_url  # inherited by local worker processes
+        try:
+            with temporary_settings(updates={PREFECT_API_URL: api_url}):
+                yield
+        finally:
+            drain_prefect_services()
+            del os.environ["PREFECT_API_URL"]
+
+
+def drain_prefect_services(timeout: float = 30.0) -> None:
+    """Send the run's last logs and events while the server they go to is still up (as prefect_test_harness does)."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=timeout)
+    EventsWorker.drain_all(timeout=timeout)
+
+
 @app.command()
 def weekly(
-    demo: Annotated[bool, typer.Option(help="Run on the embedded sample corpus instead of NAV's feed.")] = False,
+    demo: Demo = False,
     week: Annotated[Optional[str], typer.Option(help="ISO week to report on, e.g. 2026-W48 (default: last week).")] = None,
-    region: Annotated[Optional[list[str]], typer.Option(help="Region for the briefing; repeat for several.")] = None,
+    region: Regions = None,
     data_dir: DataDir = None,
-    feed_url: Annotated[Optional[str], typer.Option(help="Base URL of pam-stilling-feed.")] = None,
+    feed_url: FeedUrl = None,
+    dask_address: DaskAddress = None,
+    dask_local: DaskLocal = None,
 ) -> None:
     """Run the weekly flow: ingest, normalise, extract, load, trends, snapshot, briefing."""
-    from pipelines.flows import weekly as weekly_flow
+    address, workers = dask_options(dask_address, dask_local)
+    with prefect_api_for_dask(address is not None):
+        from pipelines.flows import weekly as weekly_flow
 
-    summary = weekly_flow(week=week, demo=demo, data_dir=str(data_dir) if data_dir else None,
-                          feed_url=feed_url, regions=region)
+        summary = weekly_flow(week=week, demo=demo, data_dir=str(data_dir) if data_dir else None,
+                              feed_url=feed_url, regions=region, dask_address=address, dask_workers=workers)
     print_summary(summary)
+
+
+@app.command()
+def backfill(
+    start: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD",
+                                            help="First day of the range; its ISO week is the first one.")],
+    end: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD",
+                                                    help="Last day of the range (default: yesterday's week).")] = None,
+    demo: Demo = False,
+    region: Regions = None,
+    briefings: Annotated[bool, typer.Option(help="Write each week's forum briefing (HTML, Markdown, PDF).")] = True,
+    data_dir: DataDir = None,
+    feed_url: FeedUrl = None,
+    dask_address: DaskAddress = None,
+    dask_local: DaskLocal = None,
+) -> None:
+    """Trend tables and briefings for every ISO week from --start to --end, after bringing the stores up to date.
+
+    First the weekly flow's own stages bring the stores up to date (incremental: seconds when they are).
+    Then each week, oldest first, gets its trend tables and briefing; the snapshot is published once at the end.
+    Progress is logged stage by stage and week by week.
+    """
+    first, last = backfill_range(start.date(), end.date() if end else None, date.today())  # end None: the flow's default
+    address, workers = dask_options(dask_address, dask_local)
+    with prefect_api_for_dask(address is not None):
+        from pipelines.flows import backfill as backfill_flow
+
+        summary = backfill_flow(start=first.isoformat(), end=last.isoformat() if last else None, demo=demo, briefings=briefings,
+                                data_dir=str(data_dir) if data_dir else None, feed_url=feed_url, regions=region,
+                                dask_address=address, dask_workers=workers)
+    print_backfill_summary(summary)
 
 
 def print_summary(summary: dict) -> None:
@@ -77,6 +188,28 @@ def print_summary(summary: dict) -> None:
     console.print(table)
     console.print(f"private warehouse: {summary['warehouse']}\nanalysts' snapshot: {summary['snapshot']}\n"
                   f"briefing: {summary['briefing']}")
+    console.print("durations (s): " + ", ".join(f"{k} {v}" for k, v in summary["durations"].items()))
+
+
+def print_backfill_summary(summary: dict) -> None:
+    """A short, human summary of a backfill: the weeks, their briefings and the warehouse as `end` leaves it."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    counts, weeks = summary["counts"], summary["weeks"]
+    console.print(f"[bold]Kompetanseradar backfill[/bold] – {weeks[0]} to {weeks[-1]} ({len(weeks)} weeks), "
+                  f"regions {', '.join(summary['regions'])}")
+    console.print(f"stores: {counts['ingest'].get('entries', 0)} new feed entries, normalised "
+                  f"{counts['normalise']['written']}, extracted {counts['extract']['processed']} ads → "
+                  f"{counts['extract']['written']} mentions; {len(summary['briefings'])} briefings written")
+    table = Table("table", "rows", title=f"Warehouse (trend tables as of {weeks[-1]})")
+    for name, rows in counts.get("warehouse", {}).items():
+        table.add_row(name, str(rows))
+    console.print(table)
+    console.print(f"private warehouse: {summary['warehouse']}\nanalysts' snapshot: {summary['snapshot']}")
+    if summary["briefings"]:
+        console.print(f"briefings: {Path(next(iter(summary['briefings'].values()))).parent}")
     console.print("durations (s): " + ", ".join(f"{k} {v}" for k, v in summary["durations"].items()))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
@@ -28,7 +28,7 @@ from pipelines.settings import Settings
 from pipelines.sources.nav_feed import FeedClient
 from pipelines.sources.sample import SAMPLE_FEED_URL, SAMPLE_TOKEN, sample_feed_server
 from pipelines.strategy import default_registry_path, ingest_strategies
-from pipelines.stages import StageReport, extract_pending, normalise_pending
+from pipelines.stages import StageReport, extract_pending, load_occupation_classifier, normalise_pending
 from warehouse.db import fetch_value, open_warehouse
 from warehouse.load import record_run
 from warehouse.publish import publish_snapshot
@@ -64,9 +64,10 @@ def ingest_task(con: duckdb.DuckDBPyConnection, client: FeedClient, cursor_key: 
 
 
 @task(name="normalise", cache_policy=NO_CACHE)
-def normalise_task(con: duckdb.DuckDBPyConnection, cursor_key: str, run_id: str) -> StageReport:
-    """Raw entries → masked, located ad versions."""
-    return normalise_pending(con, run_id, source=cursor_key)
+def normalise_task(con: duckdb.DuckDBPyConnection, cursor_key: str, run_id: str,
+                   occupation_model: str | None = None) -> StageReport:
+    """Raw entries → masked, located ad versions, uncoded ones given a STYRK-08 code by the occupation classifier."""
+    return normalise_pending(con, run_id, source=cursor_key, classifier=load_occupation_classifier(occupation_model))
 
 
 @task(name="dedupe", cache_policy=NO_CACHE)
@@ -149,65 +150,110 @@ def timed(durations: dict[str, float], name: str) -> Iterator[None]:
         durations[name] = round(time.perf_counter() - start, 3)
 
 
+@dataclass
+class RunBook:
+    """A run's row in `runs` with its counts and stage times: the bookkeeping every flow keeps the same way."""
+
+    flow: str
+    con: duckdb.DuckDBPyConnection
+    row: dict[str, Any]
+    counts: dict[str, Any] = field(default_factory=dict)
+    durations: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def run_id(self) -> str:
+        """The id warehouse rows carry, to find the run in the Prefect UI."""
+        return self.row["run_id"]
+
+    def complete(self) -> None:
+        """Record the run COMPLETED before publishing, so the snapshot carries its own run."""
+        self.row.update(status="COMPLETED", finished_at=datetime.now(timezone.utc), counts=self.counts,
+                        durations=self.durations)
+        record_run(self.con, self.row)
+
+    def record_durations(self) -> None:
+        """Record the stage times of what ran after `complete` (publish, briefing) in the private warehouse."""
+        record_run(self.con, dict(self.row, durations=self.durations))
+
+    def publish_counts(self) -> None:
+        """The counts table artifact, for finished and failed runs alike."""
+        publish_counts_artifact(self.flow, self.row, self.counts, self.durations)
+
+
+@contextmanager
+def booked_run(flow_name: str, settings: Settings, *, source: str, **fields: Any) -> Iterator[RunBook]:
+    """Open the warehouse and keep the run's row in `runs`: RUNNING at once, FAILED with its error (and the
+    counts artifact) when the block raises; the connection is closed either way."""
+    row: dict[str, Any] = {"run_id": _run_id(), "flow": flow_name, "started_at": datetime.now(timezone.utc),
+                           "status": "RUNNING", "source": source, **fields}
+    con = open_warehouse(settings.warehouse_path)
+    book = RunBook(flow_name, con, row)
+    try:
+        record_run(con, row)
+        yield book
+    except BaseException as exc:
+        row.update(status="FAILED", finished_at=datetime.now(timezone.utc), counts=book.counts,
+                   durations=book.durations, errors=[f"{type(exc).__name__}: {exc}"])
+        record_run(con, row)
+        book.publish_counts()
+        raise
+    finally:
+        con.close()
+
+
+def run_settings(data_dir: str | None, feed_url: str | None) -> Settings:
+    """The environment's settings with the flow's parameters over them: flows read configuration here only."""
+    return Settings.from_env().with_overrides(data_dir=Path(data_dir) if data_dir else None, feed_url=feed_url)
+
+
+def feed_cursor_key(settings: Settings, *, demo: bool) -> str:
+    """The stream the ingest cursor is kept under: the sample and NAV's feed never share a cursor."""
+    return f"{AD_SOURCE}:{SAMPLE_FEED_URL if demo else settings.feed_url}"
+
+
+def task_runner(dask_address: str | None, dask_workers: int | None) -> DaskTaskRunner | None:
+    """The Dask runner for extraction, or None to extract in this process; a bad address fails before any write."""
+    if dask_address is None:
+        if dask_workers is not None:
+            raise ConfigError("dask_workers sizes a local Dask cluster: also set dask_address='local'.")
+        return None
+    return dask_task_runner(dask_address, workers=dask_workers)
+
+
 @flow(name="weekly", log_prints=False)
 def weekly(week: str | None = None, demo: bool = False, data_dir: str | None = None, feed_url: str | None = None,
-           regions: list[str] | None = None, dask_address: str | None = None) -> dict[str, Any]:
+           regions: list[str] | None = None, dask_address: str | None = None,
+           dask_workers: int | None = None) -> dict[str, Any]:
     """Ingest → normalise → extract → load → trends → publish → briefing, recorded in `runs`.
 
-    dask_address: extract on Dask ("local" for a LocalCluster, or a scheduler's tcp:// address); see pipelines.scale.
+    dask_address: extract on Dask ("local" for a LocalCluster of `dask_workers` processes, one per core by
+    default, or a scheduler's tcp:// address); see pipelines.scale.
     """
     logger = get_run_logger()
-    settings = Settings.from_env().with_overrides(data_dir=Path(data_dir) if data_dir else None, feed_url=feed_url)
+    settings = run_settings(data_dir, feed_url)
     regions = list(regions or FORUM_COUNTIES)
-    run_id = _run_id()
-    cursor_key = f"{AD_SOURCE}:{SAMPLE_FEED_URL if demo else settings.feed_url}"
-    run: dict[str, Any] = {"run_id": run_id, "flow": "weekly", "started_at": datetime.now(timezone.utc),
-                           "status": "RUNNING", "source": cursor_key}
-    durations: dict[str, float] = {}
-    counts: dict[str, Any] = {}
-    runner = dask_task_runner(dask_address) if dask_address else None  # a bad address fails before any write
-    con = open_warehouse(settings.warehouse_path)
-    try:
-        record_run(con, run)
-        with timed(durations, "ingest"), make_feed_client(settings, demo=demo) as client:
-            ingest = ingest_task(con, client, cursor_key, run_id)
-        counts["ingest"] = asdict(ingest)
-        with timed(durations, "normalise"):
-            counts["normalise"] = asdict(normalise_task(con, cursor_key, run_id))
-        with timed(durations, "dedupe"):
-            counts["duplicates"] = dedupe_task(con)
-        with timed(durations, "load_models"):
-            extractor = Extractor.load(models_dir=settings.model_cache_dir, encoder=settings.encoder)
-        with timed(durations, "extract"):
-            counts["extract"] = asdict(extract_stage(con, extractor, run_id, runner, settings))
-        with timed(durations, "strategies"):
-            counts["strategy"] = strategy_task(con, extractor, default_registry_path(demo=demo),
-                                               settings.data_dir / "cache" / "strategy", run_id)
+    cursor_key = feed_cursor_key(settings, demo=demo)
+    runner = task_runner(dask_address, dask_workers)
+    with booked_run("weekly", settings, source=cursor_key) as book:
+        con, counts, durations = book.con, book.counts, book.durations
+        extractor = update_stores(con, settings, demo=demo, run_id=book.run_id, cursor_key=cursor_key,
+                                  runner=runner, counts=counts, durations=durations)
         week = week or (latest_data_week(con) if demo else None) or previous_week(date.today())
         with timed(durations, "trends"):
             counts["trends"] = trends_task(con, week, settings.min_cell_ads)
-        run.update(week=week, extractor_version=extractor.version, taxonomy_version=extractor.lexicon.version)
+        book.row.update(week=week, extractor_version=extractor.version, taxonomy_version=extractor.lexicon.version)
         counts["warehouse"] = table_counts(con)
-        run.update(status="COMPLETED", finished_at=datetime.now(timezone.utc), counts=counts, durations=durations)
-        record_run(con, run)
+        book.complete()
         with timed(durations, "publish"):
             snapshot = publish_task(con, settings.snapshot_path)
         with timed(durations, "briefing"):
             briefing = briefing_task(con, week, regions, settings)
-        record_run(con, dict(run, durations=durations))
-    except BaseException as exc:
-        run.update(status="FAILED", finished_at=datetime.now(timezone.utc), counts=counts, durations=durations,
-                   errors=[f"{type(exc).__name__}: {exc}"])
-        record_run(con, run)
-        publish_counts_artifact("weekly", run, counts, durations)
-        raise
-    finally:
-        con.close()
-    summary = {"run_id": run_id, "week": week, "regions": regions, "warehouse": str(settings.warehouse_path),
+        book.record_durations()
+    summary = {"run_id": book.run_id, "week": week, "regions": regions, "warehouse": str(settings.warehouse_path),
                "snapshot": str(snapshot), "briefing": str(briefing), "counts": counts, "durations": durations}
     create_markdown_artifact(key="weekly-summary", markdown=summary_markdown(summary),
                              description=f"Kompetanseradar weekly run for {week}")
-    publish_counts_artifact("weekly", run, counts, durations)
+    book.publish_counts()
     logger.info("weekly run for %s done: %s", week, counts["warehouse"])
     return summary
 
@@ -284,7 +330,7 @@ def update_stores(con: duckdb.DuckDBPyConnection, settings: Settings, *, demo: b
     with timed(durations, "ingest"), make_feed_client(settings, demo=demo) as client:
         counts["ingest"] = asdict(ingest_task(con, client, cursor_key, run_id))
     with timed(durations, "normalise"):
-        counts["normalise"] = asdict(normalise_task(con, cursor_key, run_id))
+        counts["normalise"] = asdict(normalise_task(con, cursor_key, run_id, settings.occupation_model))
     with timed(durations, "dedupe"):
         counts["duplicates"] = dedupe_task(con)
     with timed(durations, "load_models"):
@@ -300,32 +346,27 @@ def update_stores(con: duckdb.DuckDBPyConnection, settings: Settings, *, demo: b
 @flow(name="backfill", log_prints=False)
 def backfill(start: str, end: str | None = None, demo: bool = False, data_dir: str | None = None,
              feed_url: str | None = None, regions: list[str] | None = None, briefings: bool = True,
-             dask_address: str | None = None) -> dict[str, Any]:
+             dask_address: str | None = None, dask_workers: int | None = None) -> dict[str, Any]:
     """Bring the stores up to date once, then trend tables and a briefing for every week from start to end.
 
     start and end are ISO weeks (2026-W40) or dates (their weeks); end defaults to last week. The stores are
     updated by the weekly run's own stages, so a backfill and the weekly runs never disagree; the trend tables
     are left as of `end`, as that week's weekly run leaves them, and the snapshot is published once at the end.
+    dask_address and dask_workers: extraction on Dask, as in `weekly`.
     """
     logger = get_run_logger()
-    settings = Settings.from_env().with_overrides(data_dir=Path(data_dir) if data_dir else None, feed_url=feed_url)
+    settings = run_settings(data_dir, feed_url)
     regions = list(regions or FORUM_COUNTIES)
     weeks = week_range(start, end or previous_week(date.today()))
-    run_id = _run_id()
-    cursor_key = f"{AD_SOURCE}:{SAMPLE_FEED_URL if demo else settings.feed_url}"
-    run: dict[str, Any] = {"run_id": run_id, "flow": "backfill", "started_at": datetime.now(timezone.utc),
-                           "status": "RUNNING", "source": cursor_key, "week": weeks[-1]}
-    durations: dict[str, float] = {}
-    counts: dict[str, Any] = {}
+    cursor_key = feed_cursor_key(settings, demo=demo)
     per_week: dict[str, dict[str, float]] = {}
     written: dict[str, str] = {}
-    runner = dask_task_runner(dask_address) if dask_address else None
-    con = open_warehouse(settings.warehouse_path)
-    try:
-        record_run(con, run)
-        extractor = update_stores(con, settings, demo=demo, run_id=run_id, cursor_key=cursor_key, runner=runner,
-                                  counts=counts, durations=durations)
-        run.update(extractor_version=extractor.version, taxonomy_version=extractor.lexicon.version)
+    runner = task_runner(dask_address, dask_workers)
+    with booked_run("backfill", settings, source=cursor_key, week=weeks[-1]) as book:
+        con, counts, durations = book.con, book.counts, book.durations
+        extractor = update_stores(con, settings, demo=demo, run_id=book.run_id, cursor_key=cursor_key,
+                                  runner=runner, counts=counts, durations=durations)
+        book.row.update(extractor_version=extractor.version, taxonomy_version=extractor.lexicon.version)
         for week in weeks:
             spent = per_week[week] = {}
             with timed(spent, "trends"):
@@ -339,25 +380,16 @@ def backfill(start: str, end: str | None = None, demo: bool = False, data_dir: s
                 durations[stage] = round(sum(spent.get(stage, 0.0) for spent in per_week.values()), 3)
         counts["backfill"] = {"weeks": len(weeks), "briefings": len(written)}
         counts["warehouse"] = table_counts(con)
-        run.update(status="COMPLETED", finished_at=datetime.now(timezone.utc), counts=counts, durations=durations)
-        record_run(con, run)
+        book.complete()
         with timed(durations, "publish"):
             snapshot = publish_task(con, settings.snapshot_path)
-        record_run(con, dict(run, durations=durations))
-    except BaseException as exc:
-        run.update(status="FAILED", finished_at=datetime.now(timezone.utc), counts=counts, durations=durations,
-                   errors=[f"{type(exc).__name__}: {exc}"])
-        record_run(con, run)
-        publish_counts_artifact("backfill", run, counts, durations)
-        raise
-    finally:
-        con.close()
-    summary = {"run_id": run_id, "weeks": weeks, "regions": regions, "warehouse": str(settings.warehouse_path),
+        book.record_durations()
+    summary = {"run_id": book.run_id, "weeks": weeks, "regions": regions, "warehouse": str(settings.warehouse_path),
                "snapshot": str(snapshot), "briefings": written, "counts": counts, "durations": durations,
                "per_week": per_week}
     create_markdown_artifact(key="backfill-summary", markdown=backfill_markdown(summary),
                              description=f"Kompetanseradar backfill {weeks[0]} – {weeks[-1]}")
-    publish_counts_artifact("backfill", run, counts, durations)
+    book.publish_counts()
     logger.info("backfill %s – %s done: %s", weeks[0], weeks[-1], counts["warehouse"])
     return summary
 

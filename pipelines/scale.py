@@ -46,6 +46,8 @@ CACHE_DAYS = 14
 DEFAULT_CHUNK_SIZE = 200
 LOCAL = "local"
 SCHEMES = ("tcp://", "tls://", "ucx://", "ws://", "wss://", "inproc://")
+# A local cluster's workers: processes of one thread each, since extraction holds the GIL.
+LOCAL_CLUSTER: dict[str, Any] = {"threads_per_worker": 1, "processes": True, "dashboard_address": None}
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,18 @@ def extract_chunk(items: list[Item], extractor_version: str, spec: ExtractorSpec
     return run_chunk(worker_extractor(spec), items, extractor_version)
 
 
+def check_dask_address(address: str, workers: int | None = None) -> str:
+    """The address cleaned, or the fix for it: checked before any cluster, server or write is started."""
+    address = address.strip()
+    if address != LOCAL and not address.startswith(SCHEMES):
+        raise ConfigError(f"dask_address {address!r} is neither 'local' nor a scheduler address such as "
+                          "tcp://10.0.0.5:8786.")
+    if workers is not None and (address != LOCAL or workers < 1):
+        raise ConfigError(f"dask_workers={workers} is wrong: it sizes a local cluster (dask_address='local') "
+                          "and must be at least 1; a running cluster's size is set where its workers start.")
+    return address
+
+
 def dask_task_runner(address: str, *, workers: int | None = None, api_url: str | None = None) -> DaskTaskRunner:
     """'local' starts a LocalCluster of worker processes on this machine; 'tcp://host:8786' joins a running one.
 
@@ -110,18 +124,14 @@ def dask_task_runner(address: str, *, workers: int | None = None, api_url: str |
     from prefect.settings import PREFECT_API_URL
     from prefect_dask import DaskTaskRunner
 
-    address = address.strip()
-    if address != LOCAL and not address.startswith(SCHEMES):
-        raise ConfigError(f"dask_address {address!r} is neither 'local' nor a scheduler address such as "
-                          "tcp://10.0.0.5:8786.")
+    address = check_dask_address(address, workers)
     if not (api_url or PREFECT_API_URL.value()):
         raise ConfigError("Extraction on Dask needs a Prefect server the workers can report to: start one "
                           "(`prefect server start`) and set PREFECT_API_URL=http://127.0.0.1:4200/api "
                           "(without it each worker process would start a temporary server of its own).")
     if address != LOCAL:
         return DaskTaskRunner(address=address)
-    return DaskTaskRunner(cluster_kwargs={"n_workers": workers or os.cpu_count() or 1, "threads_per_worker": 1,
-                                          "processes": True, "dashboard_address": None})
+    return DaskTaskRunner(cluster_kwargs={"n_workers": workers or os.cpu_count() or 1, **LOCAL_CLUSTER})
 
 
 class Handle(Protocol):

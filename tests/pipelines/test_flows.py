@@ -109,3 +109,63 @@ def test_backfill_writes_a_briefing_per_week_from_the_same_stores(demo_runs) -> 
         ("backfill", "COMPLETED", "2026-W48")
     con.close()
     assert _artifacts(summary["run_id"], "backfill-counts")
+
+
+def test_a_failed_run_is_recorded_with_its_error_and_its_counts(harness, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.errors import ConfigError
+
+    monkeypatch.delenv("RADAR_NAV_TOKEN", raising=False)
+    with pytest.raises(ConfigError, match="RADAR_NAV_TOKEN"):
+        weekly(data_dir=str(tmp_path))
+    con = duckdb.connect(str(tmp_path / "radar.duckdb"), read_only=True)
+    run_id, status, errors, finished = con.execute(
+        "SELECT run_id, status, errors, finished_at FROM runs").fetchone()
+    con.close()
+    assert status == "FAILED" and finished is not None and "ConfigError: No NAV feed token" in errors
+    assert _artifacts(run_id, "weekly-counts")
+
+
+def test_a_bad_dask_address_fails_before_anything_is_written(harness, tmp_path: Path) -> None:
+    from pipelines.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="neither 'local' nor a scheduler address"):
+        weekly(demo=True, data_dir=str(tmp_path), dask_address="10.0.0.5:8786")
+    assert not (tmp_path / "radar.duckdb").exists()
+
+
+def test_cli_backfill_on_a_local_dask_cluster_writes_what_the_serial_run_wrote(
+        demo_runs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`radar backfill --dask-local 1` end to end: chunks extracted by a Dask worker, same mentions as in-process.
+
+    The worker is a thread (processes=False) to keep the test ~20 s faster; the chunks still go through the
+    cluster's scheduler as Prefect task runs. A fresh result store makes the worker compute every chunk.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, TaskRunFilter, TaskRunFilterName
+    from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, temporary_settings
+    from typer.testing import CliRunner
+
+    from pipelines import scale
+    from pipelines.cli import app
+
+    _, _, serial_dir = demo_runs
+    monkeypatch.setitem(scale.LOCAL_CLUSTER, "processes", False)
+    data_dir = tmp_path / "dask"
+    with temporary_settings(updates={PREFECT_LOCAL_STORAGE_PATH: tmp_path / "results"}):
+        result = CliRunner().invoke(app, ["backfill", "--start", "2026-11-16", "--end", "2026-11-23", "--demo",
+                                          "--no-briefings", "--dask-local", "1", "--data-dir", str(data_dir)])
+    assert result.exit_code == 0, result.output
+    assert "2026-W47 to 2026-W48 (2 weeks)" in result.output and "extracted 90 ads" in result.output
+    mentions = 'SELECT ad_id, entry_id, start, "end", text, type, requirement, concept_id FROM mentions ORDER BY ALL'
+    dask, serial = (duckdb.connect(str(d / "analytics.duckdb"), read_only=True) for d in (data_dir, serial_dir))
+    assert dask.execute(mentions).fetchall() == serial.execute(mentions).fetchall()
+    assert dask.execute("SELECT count(*) FROM mentions").fetchone()[0] > 500
+    run_id, flow_name, status, counts = dask.execute("SELECT run_id, flow, status, counts FROM runs").fetchone()
+    assert (flow_name, status) == ("backfill", "COMPLETED") and '"briefings": 0' in counts
+    dask.close()
+    serial.close()
+    with get_client(sync_client=True) as client:
+        chunks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])),
+                                       task_run_filter=TaskRunFilter(name=TaskRunFilterName(like_="extract-chunk")))
+    assert chunks and all(c.state.is_completed() for c in chunks)

@@ -10,7 +10,8 @@ import pytest
 
 from pipelines.errors import ConfigError
 from pipelines.ingest import ingest_feed
-from pipelines.scale import chunk_key, dask_task_runner, extract_in_chunks, pending_refs, run_chunk
+from pipelines.scale import (check_dask_address, chunk_key, dask_task_runner, extract_in_chunks, pending_refs,
+                             run_chunk)
 from pipelines.sources.nav_feed import FeedClient
 from pipelines.sources.sample import SAMPLE_FEED_URL, SAMPLE_TOKEN, sample_feed_server
 from pipelines.stages import extract_pending, normalise_pending
@@ -113,3 +114,12 @@ def test_dask_address_is_checked_before_anything_runs() -> None:
     local = dask_task_runner("local", workers=2, api_url="http://127.0.0.1:4200/api")
     assert local.address is None and local.cluster_kwargs["n_workers"] == 2
     assert local.cluster_kwargs["processes"] is True
+
+
+def test_dask_workers_only_size_a_local_cluster() -> None:
+    assert check_dask_address(" local ", 1) == "local"
+    assert check_dask_address("tcp://10.0.0.5:8786") == "tcp://10.0.0.5:8786"
+    with pytest.raises(ConfigError, match="sizes a local cluster"):
+        check_dask_address("tcp://10.0.0.5:8786", 2)
+    with pytest.raises(ConfigError, match="at least 1"):
+        check_dask_address("local", 0)
