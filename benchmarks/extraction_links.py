@@ -1,13 +1,17 @@
 """Link precision on hand-judged mentions, and the share of span-model mentions left unmapped.
 
 Step 1 (`sample`): run the full extractor (lexicon + span model + linker) over the dev ads and the team's
-90 sample ads (pipelines/sample_data), and write a
-seeded random sample of the linked mentions as judgement lines (verdict empty) for a person to judge.
+90 sample ads (pipelines/sample_data), put this run's distinct accepted links (mention text -> concept; the
+linker links a text the same way wherever it occurs) in a seeded random order, and print the first --n as
+judgement lines. Lines whose text + concept_id is already in the judgements file carry that verdict (a
+judgement stays valid whenever the linker proposes the same concept for the same text); the others have
+an empty verdict for a person to judge and append to the judgements file.
 Mention texts used to calibrate the threshold (extractors/annotations/link_calibration.jsonl) are left out,
 so the precision is measured on links the threshold was not chosen on.
 Step 2 (`score`): read extractors/annotations/link_judgements.jsonl (the same lines with "verdict":
-"correct" | "wrong", and a note) and report link precision with a 95 % Wilson interval, together with the
-unmapped share over all span-model mentions of the run.
+"correct" | "wrong", and a note) and report link precision with a 95 % Wilson interval on the seeded sample
+of this run's links (every one must be judged), on all judged links this run makes, and on every judged
+line (older configurations included), together with the unmapped share over all span-model mentions.
 
 Run:  .venv/bin/python benchmarks/extraction_links.py sample --models-dir DIR > /tmp/to_judge.jsonl
       .venv/bin/python benchmarks/extraction_links.py score --models-dir DIR
@@ -32,9 +36,10 @@ ADS = REPO.parent / "shared" / "data" / "job_ads" / "ads.jsonl"
 JUDGEMENTS = REPO / "extractors" / "annotations" / "link_judgements.jsonl"
 CALIBRATION = REPO / "extractors" / "annotations" / "link_calibration.jsonl"
 RESULTS = REPO / "benchmarks" / "results"
+SEED = 0
 
 
-def linked_run(models_dir: Path, ads_path: Path) -> tuple[list[dict], dict[str, int]]:
+def linked_run(models_dir: Path, ads_path: Path) -> tuple[list[dict], dict[str, int], dict]:
     """Span-model mentions of every dev ad (linked and unmapped), with context, and counts by method."""
     from extractors.extract import LINKED, UNMAPPED, Extractor
     from pipelines.normalise import detect_language
@@ -55,7 +60,7 @@ def linked_run(models_dir: Path, ads_path: Path) -> tuple[list[dict], dict[str, 
                             "context": text[max(0, m.start - 60):m.end + 40].replace("\n", " | "),
                             "concept_id": m.concept_id, "concept_label": m.concept_label, "score": m.score,
                             "method": m.method})
-    return out, counts
+    return out, counts, {"extractor_version": extractor.version, "link_threshold": extractor.linker.threshold}
 
 
 def sample_ads() -> list[dict]:
@@ -93,48 +98,98 @@ def main() -> None:
     parser.add_argument("--judgements", type=Path, default=JUDGEMENTS)
     parser.add_argument("--out", type=Path, default=RESULTS / "extraction_links.json")
     args = parser.parse_args()
-    mentions, counts = linked_run(args.models_dir, args.ads)
+    mentions, counts, run = linked_run(args.models_dir, args.ads)
     linked = [m for m in mentions if m["method"] == "span-model-linked"]
-    if args.step == "sample":
-        calibrated = {json.loads(line)["text"] for line in CALIBRATION.open(encoding="utf-8") if line.strip()}
-        unique = {}
-        for m in linked:
-            if m["text"] not in calibrated:
-                unique.setdefault(m["text"], m)
-        pool = [unique[t] for t in sorted(unique)]
-        for m in random.Random(0).sample(pool, min(args.n, len(pool))):
-            print(json.dumps({**m, "verdict": "", "note": ""}, ensure_ascii=False))
-        return
     judged = [json.loads(line) for line in args.judgements.open(encoding="utf-8") if line.strip()]
+    sample = sampled_links(linked, args.n)
+    verdicts: dict[tuple[str, str], dict] = {}
+    for j in judged:  # the first line of a text + concept is its link-level verdict; later ones judge other places
+        verdicts.setdefault((j["text"], j["concept_id"]), j)
+    if args.step == "sample":
+        for m in sample:
+            known = verdicts.get((m["text"], m["concept_id"]), {})
+            print(json.dumps({**m, "verdict": known.get("verdict", ""), "note": known.get("note", "")},
+                             ensure_ascii=False))
+        return
     if any(j.get("verdict") not in ("correct", "wrong") for j in judged):
         sys.exit(f"{args.judgements}: every line needs verdict 'correct' or 'wrong'")
-    produced = {(m["ad_id"], m["start"], m["concept_id"]) for m in linked}
-    current = [j for j in judged if (j["ad_id"], j["start"], j["concept_id"]) in produced]
+    missing = [m["text"] for m in sample if (m["text"], m["concept_id"]) not in verdicts]
+    if missing:
+        sys.exit(f"{len(missing)} sampled links of this run are not judged yet ({missing[:5]} ...); run `sample` "
+                 f"and append their verdicts to {args.judgements}")
+    produced = {(m["text"], m["concept_id"]) for m in linked}
+    in_sample = [verdicts[(m["text"], m["concept_id"])] for m in sample]
+    current = [j for key, j in verdicts.items() if key in produced]
+    at_place = {(j["ad_id"], j["start"], j["concept_id"]): j for j in judged}
+    sampled_texts = {m["text"] for m in sample}
+    places = {(m["ad_id"], m["start"], m["concept_id"]) for m in linked if m["text"] in sampled_texts}
+    in_context = [at_place[p] for p in sorted(places) if p in at_place]
 
     def precision(rows: list[dict]) -> dict:
         right = sum(j["verdict"] == "correct" for j in rows)
         return {"judged": len(rows), "correct": right, "precision": round(right / max(len(rows), 1), 4),
                 "precision_95ci": wilson(right, len(rows))}
 
+    from extractors.taxonomy import load_lexicon
+
+    lexicon_ids = set(load_lexicon().concepts)
+
+    def by_source(rows: list[dict]) -> dict:
+        """ESCO skills outside the lexicon vs. the radar lexicon's concepts (some of which have an ESCO URI as id)."""
+        return {"esco_outside_lexicon": precision([j for j in rows if j["concept_id"] not in lexicon_ids]),
+                "radar_lexicon": precision([j for j in rows if j["concept_id"] in lexicon_ids]),
+                "radar_lexicon_radar_id": precision([j for j in rows if j["concept_id"].startswith("radar:")]),
+                "radar_lexicon_esco_id": precision([j for j in rows if j["concept_id"] in lexicon_ids
+                                                    and not j["concept_id"].startswith("radar:")])}
+
     span_total = counts.get("span-model-linked", 0) + counts.get("span-model-unmapped", 0)
+    distinct = {(m["text"], m["concept_id"]) for m in linked}
     result = {
         "benchmark": "extraction_links",
         "what": "precision of accepted links on hand-judged mentions (disjoint from the 150 calibration links)",
-        "links_made_by_this_run": precision(current),
-        "all_judged_links": precision(judged),
-        "by_concept_id": {name: precision([j for j in current if j["concept_id"].startswith(prefix)])
-                          for name, prefix in (("esco_uri", "http://data.europa.eu/esco/"), ("radar", "radar:"))},
+        **run,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "distinct_links_made_by_this_run": len(distinct),
+        "distinct_links_outside_calibration": len(sampled_links(linked, len(distinct))),
+        "links_made_by_this_run": {**precision(in_sample), "by_concept_source": by_source(in_sample),
+                                   "sample": f"seeded random sample (seed {SEED}) of this run's distinct "
+                                             f"accepted links outside calibration"},
+        "mentions_of_sampled_links_in_context": {
+            **precision(in_context), "by_concept_source": by_source(in_context),
+            "places": len(places), "not_judged": len(places) - len(in_context),
+            "what": "every place (ad, offset) where this run links a sampled text, each judged in its own "
+                    "context: the linker links a text without its context, so one text can be right in one ad "
+                    "and wrong in another; places of one text are not independent, so the interval is optimistic"},
+        "all_judged_links_made_by_this_run": {**precision(current), "by_concept_source": by_source(current)},
+        "all_judged_links": precision(list(verdicts.values())),
         "mentions_by_method": counts,
         "span_model_mentions": span_total,
         "unmapped_share_of_span_model_mentions": round(counts.get("span-model-unmapped", 0) / max(span_total, 1), 4),
         "unmapped_share_of_all_mentions": round(counts.get("span-model-unmapped", 0) / max(sum(counts.values()), 1), 4),
-        "notes": ["all_judged_links also counts links judged on an earlier span-model configuration that the "
-                  "current span model no longer proposes; the linker and its threshold are the same"],
+        "notes": ["a judgement is keyed by mention text + concept_id: the linker links a text the same way "
+                  "wherever it occurs, so a verdict made on an earlier configuration counts whenever this run "
+                  "proposes the same concept for the same text",
+                  "when this run makes fewer distinct links outside calibration than --n, the sample is all "
+                  "of them (a census of the run, not a sample)",
+                  "all_judged_links_made_by_this_run adds judged links of this run outside the seeded sample "
+                  "(from earlier samples), so it is not a uniform sample; all_judged_links also counts links "
+                  "this run no longer makes (earlier span model / lower threshold)"],
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2, ensure_ascii=False))
 
+
+def sampled_links(linked: list[dict], n: int) -> list[dict]:
+    """The first n of this run's distinct links outside calibration, in a seeded order (prefix-stable in n)."""
+    calibrated = {json.loads(line)["text"] for line in CALIBRATION.open(encoding="utf-8") if line.strip()}
+    unique: dict[str, dict] = {}
+    for m in linked:
+        if m["text"] not in calibrated:
+            unique.setdefault(m["text"], m)
+    pool = [unique[t] for t in sorted(unique)]
+    random.Random(SEED).shuffle(pool)
+    return pool[:n]
 
 if __name__ == "__main__":
     main()
