@@ -19,8 +19,8 @@ from warehouse.publish import MATERIALISED_VIEWS
 
 # Tables analysts read directly; every view is analyst-facing by construction (the stores behind them are not), and
 # so are the views the snapshot stores as tables (MATERIALISED_VIEWS).
-ANALYST_TABLES = ("skill_demand_weekly", "skill_trends", "emerging_terms", "ads_weekly", "ad_concepts", "runs",
-                  "occupation_groups")
+ANALYST_TABLES = ("skill_demand_weekly", "skill_trends", "emerging_terms", "ads_weekly", "ad_concepts",
+                  "concept_phrasings_weekly", "runs", "occupation_groups")
 # The order the dictionary presents relations in; views not named here follow alphabetically.
 FIRST = ("ads", "mentions", "concepts", *ANALYST_TABLES)
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "docs" / "data_dictionary.md"

@@ -10,7 +10,8 @@ import duckdb
 from pipelines.errors import InputError
 from warehouse.db import fetch_value
 
-TREND_TABLES = ("ads_weekly", "skill_demand_weekly", "skill_trends", "emerging_terms", "ad_concepts")
+TREND_TABLES = ("ads_weekly", "skill_demand_weekly", "skill_trends", "emerging_terms", "ad_concepts",
+                "concept_phrasings_weekly")
 
 
 def parse_iso_week(week: str) -> date:

@@ -1,6 +1,6 @@
 -- Trend tables, refilled from the stores in one transaction by warehouse.trends.refresh_trends. Their schemas and
--- column comments live in migration 004, so this file only DELETEs and INSERTs (a CREATE OR REPLACE would drop the
--- comments). Variables: ref_week (DATE, a Monday), ref_iso (VARCHAR), min_ads (INTEGER), z (DOUBLE).
+-- column comments live in migrations 004, 006 and 007, so this file only DELETEs and INSERTs (a CREATE OR REPLACE
+-- would drop the comments). Variables: ref_week (DATE, a Monday), ref_iso (VARCHAR), min_ads (INTEGER), z (DOUBLE).
 --
 -- Every count is of distinct original ads. Each ad falls in exactly one finest cell (week × county × municipality ×
 -- occupation group), so distinct (ad, concept) pairs are counted once at that grain and every coarser level is a
@@ -49,7 +49,7 @@ FROM _ads
 GROUP BY week_start, county_code, municipality_code, occupation_group;
 
 CREATE OR REPLACE TEMP TABLE _ad_cells AS
-SELECT a.ad_id, row_number() OVER () AS ad_key, c.cell
+SELECT a.ad_id, row_number() OVER () AS ad_key, c.cell, c.week_start
 FROM _ads a
 JOIN _cells c ON c.week_start = a.week_start AND c.county_code = a.county_code
              AND c.municipality_code IS NOT DISTINCT FROM a.municipality_code
@@ -61,15 +61,38 @@ SELECT row_number() OVER (ORDER BY m.concept_id) AS ck, m.concept_id,
 FROM (SELECT DISTINCT concept_id FROM mentions_store WHERE concept_id IS NOT NULL) m
 LEFT JOIN concepts_store p ON p.concept_id = m.concept_id;
 
--- Distinct (ad, concept) pairs of the counted ads, then their counts per finest cell and concept.
--- Sorted by cell (so by week) while the rows are narrow: ad_concepts keeps this order through its joins.
-CREATE OR REPLACE TEMP TABLE _pairs AS
-SELECT d.cell, d.ad_key, k.ck, bool_or(m.requirement = 'REQUIRED') AS required, count(*) AS mentions
+-- Each way the mentions write a concept: spelling × requirement level, numbered (pk), with a bit of its own among
+-- the concept's 64 most frequent ones. A bit mask per (ad, concept) then holds the set of its phrasings, so ads per
+-- phrasing are counted from the pairs below without a second pass over the mentions; the rare phrasings without a
+-- bit are counted per ad instead (tail_ad).
+CREATE OR REPLACE TEMP TABLE _phrase_keys AS
+SELECT row_number() OVER (ORDER BY k.ck, p.text, p.requirement) AS pk, k.ck, p.concept_id, p.text, p.requirement,
+       p.requirement = 'REQUIRED' AS required,
+       CASE WHEN p.rank <= 64 THEN CAST(1 AS UBIGINT) << (p.rank - 1) END AS bit
+FROM (SELECT concept_id, text, requirement,
+             row_number() OVER (PARTITION BY concept_id ORDER BY count(*) DESC, text, requirement) AS rank
+      FROM mentions_store WHERE concept_id IS NOT NULL
+      GROUP BY concept_id, text, requirement) p
+JOIN _concept_keys k USING (concept_id);
+
+-- One pass over the mentions of the counted ads, grouped two ways: distinct (ad, concept) pairs with the set of
+-- their phrasings (is_pair), and mentions per week and phrasing (per ad as well for phrasings without a bit).
+CREATE OR REPLACE TEMP TABLE _mention_groups AS
+SELECT grouping(d.ad_key) = 0 AS is_pair, d.cell, d.ad_key, p.ck, d.week_start, p.pk,
+       CASE WHEN p.bit IS NULL THEN d.ad_key END AS tail_ad,
+       bool_or(p.required) AS required, count(*) AS mentions, bit_or(p.bit) AS phrasings
 FROM mentions_store m
 JOIN _ad_cells d ON d.ad_id = m.ad_id
-JOIN _concept_keys k ON k.concept_id = m.concept_id
-GROUP BY d.cell, d.ad_key, k.ck
-ORDER BY d.cell, k.ck;
+JOIN _phrase_keys p ON p.concept_id = m.concept_id AND p.text = m.text AND p.requirement = m.requirement
+GROUP BY GROUPING SETS ((d.cell, d.ad_key, p.ck), (d.week_start, p.pk, tail_ad));
+
+-- The distinct (ad, concept) pairs, then their counts per finest cell and concept.
+-- Sorted by cell (so by week) while the rows are narrow: ad_concepts keeps this order through its joins.
+CREATE OR REPLACE TEMP TABLE _pairs AS
+SELECT cell, ad_key, ck, required, mentions, phrasings
+FROM _mention_groups
+WHERE is_pair
+ORDER BY cell, ck;
 
 CREATE OR REPLACE TEMP TABLE _cell_concepts AS
 SELECT cell, ck, count(*) AS ads_with_concept, count(*) FILTER (WHERE required) AS ads_required
@@ -84,6 +107,34 @@ FROM _pairs p
 JOIN _ad_cells d USING (ad_key)
 JOIN _cells c ON c.cell = p.cell
 JOIN _concept_keys k USING (ck);
+
+-- Phrasings per week: ads from the pairs' bit masks (a handful of distinct masks per week and concept), mentions
+-- from the pass above. An ad falls in one week, so sums over weeks stay distinct-ad counts.
+DELETE FROM concept_phrasings_weekly;
+INSERT INTO concept_phrasings_weekly BY NAME
+WITH masks AS (
+    SELECT c.week_start, p.ck, p.phrasings, count(*) AS ads
+    FROM _pairs p JOIN _cells c USING (cell)
+    GROUP BY ALL
+),
+ads_by_bit AS (
+    SELECT m.week_start, k.pk, sum(m.ads) AS ads
+    FROM masks m JOIN _phrase_keys k ON k.ck = m.ck AND (m.phrasings & k.bit) <> 0
+    GROUP BY ALL
+),
+counted AS (
+    SELECT week_start, pk, sum(mentions) AS mentions, count(tail_ad) AS tail_ads
+    FROM _mention_groups
+    WHERE NOT is_pair
+    GROUP BY ALL
+)
+SELECT n.week_start, strftime(n.week_start, '%G-W%V') AS iso_week, k.concept_id, ck.concept_label,
+       k.text, k.requirement, n.mentions, CASE WHEN k.bit IS NULL THEN n.tail_ads ELSE b.ads END AS ads
+FROM counted n
+JOIN _phrase_keys k USING (pk)
+JOIN _concept_keys ck USING (ck)
+LEFT JOIN ads_by_bit b USING (week_start, pk)
+ORDER BY k.ck, n.week_start, n.mentions DESC, k.text, k.requirement;
 
 DELETE FROM ads_weekly;
 INSERT INTO ads_weekly BY NAME
@@ -111,32 +162,34 @@ LEFT JOIN occupation_groups g ON g.code = r.occupation_group
 WHERE r.region_code IS NOT NULL   -- ads without a municipality count at county and national level only
 ORDER BY _region_order(r.region_level, r.region_code), r.week_start;
 
+-- Rolled up to every level and sorted while the rows are narrow (integers and short codes); the joins that add
+-- names and labels keep that order, so skill_demand_weekly is stored by region and week without a wide sort.
+CREATE OR REPLACE TEMP TABLE _rolled AS
+SELECT c.week_start, k.ck,
+       CASE WHEN grouping(c.municipality_code) = 0 THEN 'municipality'
+            WHEN grouping(c.county_code) = 0 THEN 'county' ELSE 'national' END         AS region_level,
+       CASE WHEN grouping(c.municipality_code) = 0 THEN c.municipality_code
+            WHEN grouping(c.county_code) = 0 THEN c.county_code ELSE 'NO' END          AS region_code,
+       CASE WHEN grouping(c.occupation_group) = 0 THEN c.occupation_group ELSE '*' END AS occupation_group,
+       sum(k.ads_with_concept)                                                          AS ads_with_concept,
+       sum(k.ads_required)                                                              AS ads_required
+FROM _cell_concepts k
+JOIN _cells c USING (cell)
+GROUP BY GROUPING SETS ((c.week_start, k.ck, c.occupation_group), (c.week_start, k.ck),
+                        (c.week_start, k.ck, c.county_code, c.occupation_group), (c.week_start, k.ck, c.county_code),
+                        (c.week_start, k.ck, c.municipality_code))
+ORDER BY _region_order(region_level, region_code), c.week_start;
+
 DELETE FROM skill_demand_weekly;
 INSERT INTO skill_demand_weekly BY NAME
-WITH rolled AS (
-    SELECT c.week_start, k.ck,
-           CASE WHEN grouping(c.municipality_code) = 0 THEN 'municipality'
-                WHEN grouping(c.county_code) = 0 THEN 'county' ELSE 'national' END         AS region_level,
-           CASE WHEN grouping(c.municipality_code) = 0 THEN c.municipality_code
-                WHEN grouping(c.county_code) = 0 THEN c.county_code ELSE 'NO' END          AS region_code,
-           CASE WHEN grouping(c.occupation_group) = 0 THEN c.occupation_group ELSE '*' END AS occupation_group,
-           sum(k.ads_with_concept)                                                          AS ads_with_concept,
-           sum(k.ads_required)                                                              AS ads_required
-    FROM _cell_concepts k
-    JOIN _cells c USING (cell)
-    GROUP BY GROUPING SETS ((c.week_start, k.ck, c.occupation_group), (c.week_start, k.ck),
-                            (c.week_start, k.ck, c.county_code, c.occupation_group), (c.week_start, k.ck, c.county_code),
-                            (c.week_start, k.ck, c.municipality_code))
-)
 SELECT r.week_start, w.iso_week, r.region_level, r.region_code, w.region_name, r.occupation_group, w.occupation_label,
        ck.concept_id, ck.concept_label, ck.concept_type, ck.skill_group,
        r.ads_with_concept, r.ads_required, w.ads AS ads_in_cell,
        r.ads_with_concept / w.ads          AS share,
        r.ads_required / r.ads_with_concept AS required_share
-FROM rolled r
+FROM _rolled r
 JOIN ads_weekly w USING (week_start, region_level, region_code, occupation_group)
-JOIN _concept_keys ck USING (ck)
-ORDER BY _region_order(r.region_level, r.region_code), r.week_start;
+JOIN _concept_keys ck USING (ck);
 
 -- Windows: weeks_ago 0 is the reference week; the recent window is weeks_ago < N, the base window N ≤ weeks_ago < 2N.
 DELETE FROM skill_trends;
@@ -271,6 +324,9 @@ DROP TABLE _ads;
 DROP TABLE _cells;
 DROP TABLE _ad_cells;
 DROP TABLE _concept_keys;
+DROP TABLE _phrase_keys;
+DROP TABLE _mention_groups;
 DROP TABLE _pairs;
 DROP TABLE _cell_concepts;
+DROP TABLE _rolled;
 DROP TABLE _term_ads;
