@@ -338,7 +338,8 @@ def update_stores(con: duckdb.DuckDBPyConnection, settings: Settings, *, demo: b
     with timed(durations, "extract"):
         counts["extract"] = asdict(extract_stage(con, extractor, run_id, runner, settings))
     with timed(durations, "strategies"):
-        counts["strategy"] = strategy_task(con, extractor, default_registry_path(demo=demo),
+        registry = settings.strategy_registry or default_registry_path(demo=demo)
+        counts["strategy"] = strategy_task(con, extractor, registry,
                                            settings.data_dir / "cache" / "strategy", run_id)
     return extractor
 

@@ -21,6 +21,7 @@ class Settings:
     models_dir: Path | None = None
     encoder: str | None = None
     occupation_model: str | None = None  # occupation classifier version; None: models/artefacts/occupation/CURRENT
+    strategy_registry: Path | None = None  # the forum's own registry of strategy documents; None: the shipped one
     page_size: int = 1000
     min_cell_ads: int = 5
 
@@ -41,6 +42,7 @@ class Settings:
             models_dir=Path(models) if models else None,
             encoder=env.get("RADAR_ENCODER") or None,
             occupation_model=env.get("RADAR_OCCUPATION_MODEL") or None,
+            strategy_registry=Path(env["RADAR_STRATEGY_REGISTRY"]) if env.get("RADAR_STRATEGY_REGISTRY") else None,
             page_size=page_size,
             min_cell_ads=min_cell,
         )
