@@ -127,11 +127,16 @@ class Extractor:
     @property
     def version(self) -> str:
         """Identifies the code, lexicon, span model and linker that produced a mention (stored beside it)."""
+        if self.linker is None:
+            return self.pipeline_version
+        return f"{self.pipeline_version}+link-{self.linker.version}@{self.linker.threshold}"
+
+    @property
+    def pipeline_version(self) -> str:
+        """The version without the linker: what Dask workers produce when the writer does the linking."""
         parts = [f"{EXTRACTOR_NAME}-{EXTRACTOR_CODE_VERSION}", self.lexicon.version]
         if self.span_model:
             parts.append(self.span_model)
-        if self.linker is not None:
-            parts.append(f"link-{self.linker.version}@{self.linker.threshold}")
         return "+".join(parts)
 
     def extract(self, text: str, lang: str = "nb") -> list[Mention]:

@@ -21,7 +21,7 @@ import hashlib
 import os
 import queue
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -200,10 +200,12 @@ def _chunks(refs: list[tuple[str, str]], size: int) -> Iterator[list[tuple[str, 
 
 
 def extract_in_chunks(con: duckdb.DuckDBPyConnection, extractor: Extractor, run_id: str, submit: Submit, *,
-                      chunk_size: int = DEFAULT_CHUNK_SIZE, in_flight: int = 4,
+                      chunk_size: int = DEFAULT_CHUNK_SIZE, in_flight: int = 4, link_here: bool = False,
                       progress: Progress | None = None) -> StageReport:
     """Send pending ads out in chunks through `submit`, keep `in_flight` chunks busy, write each as it returns.
 
+    With link_here the workers run without the linker and this process links each returned chunk with
+    extractor.linker: one encoder (about 1 GB with torch) in the writer instead of one per worker.
     A chunk that fails stops the stage with its error after the chunks already returned are written.
     """
     if chunk_size < 1 or in_flight < 1:
@@ -232,25 +234,36 @@ def extract_in_chunks(con: duckdb.DuckDBPyConnection, extractor: Extractor, run_
         handle, entry_of = returned.get()
         running -= 1
         results = handle.result()
+        if link_here and extractor.linker is not None:
+            from extractors.extract import link_mentions
+
+            link_mentions(extractor.linker, [mentions for _, mentions in results])
         report.written += store_chunk(con, results, entry_of, extractor_version=version,
                                       taxonomy_version=taxonomy_version, run_id=run_id)
         if progress:
             progress(len(entry_of))
         if launch():
             running += 1
+    if link_here and extractor.linker is not None:
+        extractor.linker.save_cache()
     return report
 
 
 def extract_on_dask(con: duckdb.DuckDBPyConnection, extractor: Extractor, run_id: str,
                     runner: DaskTaskRunner, *, spec: ExtractorSpec = ExtractorSpec(),
                     chunk_size: int = DEFAULT_CHUNK_SIZE, progress: Progress | None = None) -> StageReport:
-    """The extract stage on a Dask cluster: chunks as Prefect task runs, two per worker thread in flight."""
+    """The extract stage on a Dask cluster: chunks as Prefect task runs, two per worker thread in flight.
+
+    The workers run the spaCy pipelines only; the linker stays in this process (see extract_in_chunks).
+    """
+    link_here = extractor.linker is not None
+    worker_spec = replace(spec, use_linker=False) if link_here else spec
+    version = extractor.pipeline_version if link_here else extractor.version
     with runner:
         threads = sum(runner.client.nthreads().values()) or 1
-        version = extractor.version
 
         def submit(items: list[Item]) -> Handle:
-            return runner.submit(extract_chunk, {"items": items, "extractor_version": version, "spec": spec})
+            return runner.submit(extract_chunk, {"items": items, "extractor_version": version, "spec": worker_spec})
 
         return extract_in_chunks(con, extractor, run_id, submit, chunk_size=chunk_size, in_flight=2 * threads,
-                                 progress=progress)
+                                 link_here=link_here, progress=progress)

@@ -123,3 +123,43 @@ def test_dask_workers_only_size_a_local_cluster() -> None:
         check_dask_address("tcp://10.0.0.5:8786", 2)
     with pytest.raises(ConfigError, match="at least 1"):
         check_dask_address("local", 0)
+
+
+class PrefixLinker:
+    """A linker stand-in: links phrases starting with 'sveis' to one concept, leaves the rest unmapped."""
+
+    version, threshold = "test", 0.9
+
+    def __init__(self) -> None:
+        self.saved = 0
+
+    def link(self, phrases):
+        from models.linker import Link
+
+        return [Link("esco:welding", "sveising", 0.97, "esco", p) if p.lower().startswith("sveis") else None
+                for p in phrases]
+
+    def save_cache(self) -> None:
+        self.saved += 1
+
+
+def test_workers_without_the_linker_and_linking_in_the_writer_equal_the_serial_stage(
+        normalised: Path, tmp_path: Path, extractor) -> None:
+    import copy
+
+    flow_side = copy.copy(extractor)
+    flow_side.linker = PrefixLinker()
+    serial, chunked = copy_of(normalised, tmp_path, "serial"), copy_of(normalised, tmp_path, "chunked")
+    extract_pending(serial, flow_side, "r")
+    flow_side.linker.saved = 0
+    with ThreadPoolExecutor(2) as pool:
+        def submit(items):  # the workers' extractor has no linker, and says so in its version
+            return pool.submit(run_chunk, extractor, items, flow_side.pipeline_version)
+
+        extract_in_chunks(chunked, flow_side, "r", submit, chunk_size=16, in_flight=2, link_here=True)
+    assert flow_side.linker.saved == 1
+    assert chunked.execute(MENTIONS).fetchall() == serial.execute(MENTIONS).fetchall()
+    methods = dict(chunked.execute("SELECT method, count(*) FROM mentions_store GROUP BY 1").fetchall())
+    assert methods.get("span-model-unmapped", 0) > 0
+    versions = chunked.execute("SELECT DISTINCT extractor_version FROM extractions").fetchall()
+    assert versions == [(flow_side.version,)] and "+link-test@0.9" in flow_side.version
