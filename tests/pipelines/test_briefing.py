@@ -14,7 +14,7 @@ import pytest
 from pipelines.briefing.build import build_briefing
 from pipelines.briefing.data import NATIONAL, CellRule, gather, open_for_week, same_week_last_year, verdict
 from pipelines.briefing.evidence import ad_url, sentence_around
-from pipelines.briefing.render import pct, pp, render_html, render_markdown, write_briefing
+from pipelines.briefing.render import POLICY_LABELS, pct, pp, render_html, render_markdown, write_briefing
 from pipelines.briefing.stats import newcombe, wilson
 from pipelines.errors import ConfigError, InputError
 from warehouse.db import open_warehouse
@@ -220,6 +220,22 @@ def test_policy_section_reads_policy_vs_demand(default, con) -> None:
     assert policy["aligned"][0]["document_numbers"] == [1]
     html = render_html(data)
     assert "[1] Regional kompetanseplan for Østfold" in html and "Prioritert, men lite etterspurt" in html
+
+
+def test_policy_section_shows_occupation_areas(default, con) -> None:
+    con.execute("""INSERT INTO documents (doc_id, title, issuer, level, region, year, valid_from, content_hash, status)
+                   VALUES ('plan-ostfold', 'Regional kompetanseplan for Østfold', 'Østfold fylkeskommune', 'county',
+                           'Østfold', 2026, 2026, 'h', 'ok')""")
+    con.execute("INSERT INTO document_regions VALUES ('plan-ostfold', 'county', '31', 'Østfold')")
+    con.execute("INSERT INTO occupation_areas VALUES ('ikt', 'IKT', 'IKT', ['25'], 't')")
+    con.execute("INSERT INTO occupation_area_codes VALUES ('25', 'ikt')")
+    con.execute("""INSERT INTO document_occupation_areas (doc_id, sentence_no, area_id, via, evidence, styrk08, weight)
+                   VALUES ('plan-ostfold', 1, 'ikt', 'sentence', 'IKT', NULL, 2.0)""")
+    data = gather(con, "2026-W48", ["Østfold"])
+    areas = data.policy["regions"]["Østfold"]["areas"]
+    assert [(r["label"], r["priority_weight"]) for r in areas] == [("IKT", 2.0)] and areas[0]["ads_with"] > 0
+    assert "Yrkesområder (STYRK-08)" in render_html(data)
+    assert f"Yrkesområder, {POLICY_LABELS[areas[0]['status']].lower()}: IKT" in render_markdown(data)
 
 
 def test_emerging_terms_for_the_curators(default) -> None:
