@@ -169,7 +169,7 @@ class Extractor:
         global _WORKER
         _WORKER = self
         context = multiprocessing.get_context("fork")
-        with context.Pool(n_process) as pool, _one_thread_here():
+        with context.Pool(n_process) as pool, one_thread_here():
             pending = ((batch, pool.apply_async(_worker_mentions, (batch,))) for batch in batches)
             window: list[tuple[list[tuple[str, str, str]], Any]] = []
             for batch, result in pending:
@@ -203,7 +203,7 @@ _WORKER: Extractor | None = None
 
 
 @contextmanager
-def _one_thread_here() -> Iterator[None]:
+def one_thread_here() -> Iterator[None]:
     """While worker processes hold the cores, this process's BLAS/OpenMP pools (torch, numpy) use one thread.
 
     Left at one thread per core, the linker's encoder and its spinning OpenMP threads fought the workers for the

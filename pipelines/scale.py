@@ -235,9 +235,10 @@ def extract_in_chunks(con: duckdb.DuckDBPyConnection, extractor: Extractor, run_
         running -= 1
         results = handle.result()
         if link_here and extractor.linker is not None:
-            from extractors.extract import link_mentions
+            from extractors.extract import link_mentions, one_thread_here
 
-            link_mentions(extractor.linker, [mentions for _, mentions in results])
+            with one_thread_here():  # the cluster's workers hold the cores
+                link_mentions(extractor.linker, [mentions for _, mentions in results])
         report.written += store_chunk(con, results, entry_of, extractor_version=version,
                                       taxonomy_version=taxonomy_version, run_id=run_id)
         if progress:
