@@ -22,26 +22,23 @@ import os
 import queue
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import duckdb
-import pyarrow as pa
 from prefect import task
 
 from pipelines.errors import ConfigError
-from pipelines.stages import StageReport
-from warehouse.load import replace_mentions, upsert_concepts
+from pipelines.stages import ChunkResult, Item, StageReport, chunk_items, pending_refs, store_chunk
+from warehouse.load import upsert_concepts
 
 if TYPE_CHECKING:  # spaCy and Dask take seconds to import; the flow imports this module either way
     from prefect_dask import DaskTaskRunner
 
-    from extractors.extract import Extractor, Mention
+    from extractors.extract import Extractor
 
-Item = tuple[str, str, str]  # (ad_id, text, lang): all a worker ever sees of an ad
-ChunkResult = list[tuple[str, list["Mention"]]]
 CACHE_DAYS = 14
 DEFAULT_CHUNK_SIZE = 200
 LOCAL = "local"
@@ -144,54 +141,6 @@ class Handle(Protocol):
 
 Submit = Callable[[list[Item]], Handle]
 Progress = Callable[[int], None]
-
-
-def pending_refs(con: duckdb.DuckDBPyConnection, extractor_version: str) -> list[tuple[str, str]]:
-    """(ad_id, entry_id) of each ad whose current content this extractor has not read yet (as extract_pending)."""
-    return con.execute(
-        """SELECT s.ad_id, s.content_entry_id
-           FROM ad_state s JOIN ad_versions v ON v.entry_id = s.content_entry_id
-           WHERE NOT EXISTS (SELECT 1 FROM extractions e WHERE e.ad_id = s.ad_id
-                             AND e.entry_id = s.content_entry_id AND e.extractor_version = ?)
-           ORDER BY s.ad_id""",
-        [extractor_version],
-    ).fetchall()
-
-
-def chunk_items(con: duckdb.DuckDBPyConnection, refs: Sequence[tuple[str, str]]) -> list[Item]:
-    """The texts of one chunk, read only when it is about to be sent (the backlog stays ids only)."""
-    con.register("_scale_refs", pa.table({"ad_id": pa.array([a for a, _ in refs], pa.string()),
-                                          "entry_id": pa.array([e for _, e in refs], pa.string())}))
-    try:
-        rows = con.execute(
-            """SELECT r.ad_id, coalesce(v.text, ''), coalesce(v.language, 'nb')
-               FROM _scale_refs r JOIN ad_versions v ON v.entry_id = r.entry_id ORDER BY r.ad_id""").fetchall()
-    finally:
-        con.unregister("_scale_refs")
-    return [(ad_id, text, lang) for ad_id, text, lang in rows]
-
-
-def store_chunk(con: duckdb.DuckDBPyConnection, results: ChunkResult, entry_of: dict[str, str], *,
-                extractor_version: str, taxonomy_version: str, run_id: str) -> int:
-    """Replace the chunk's mentions and mark its ads extracted, in one transaction; returns mentions written."""
-    now = datetime.now(timezone.utc)
-    rows = [dict(m.as_dict(), ad_id=ad_id, entry_id=entry_of[ad_id], extractor_version=extractor_version,
-                 taxonomy_version=taxonomy_version, run_id=run_id)
-            for ad_id, mentions in results for m in mentions]
-    done = [{"ad_id": ad_id, "entry_id": entry_of[ad_id], "extractor_version": extractor_version,
-             "mentions": len(mentions), "run_id": run_id, "extracted_at": now} for ad_id, mentions in results]
-    con.execute("BEGIN TRANSACTION")
-    try:
-        written = replace_mentions(con, [ad_id for ad_id, _ in results], rows)
-        if done:
-            con.register("_scale_extractions", pa.Table.from_pylist(done))
-            con.execute("INSERT OR REPLACE INTO extractions BY NAME SELECT * FROM _scale_extractions")
-            con.unregister("_scale_extractions")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return written
 
 
 def _chunks(refs: list[tuple[str, str]], size: int) -> Iterator[list[tuple[str, str]]]:

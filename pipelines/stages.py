@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 if TYPE_CHECKING:  # spaCy takes seconds to import; normalising needs none of it
-    from extractors.extract import Extractor
+    from extractors.extract import Extractor, Mention
     from models.occupation import OccupationClassifier
 from pipelines.errors import ConfigError
 from pipelines.normalise import ad_source_of, normalise_entry
@@ -20,6 +20,8 @@ from warehouse.load import quarantine, replace_mentions, upsert_ad_versions, ups
 import pyarrow as pa
 
 Progress = Callable[[int], None]
+Item = tuple[str, str, str]  # (ad_id, text, lang): all an extractor (or a Dask worker) sees of an ad
+ChunkResult = list[tuple[str, list["Mention"]]]
 
 
 @dataclass
@@ -160,38 +162,61 @@ def extract_pending(con: duckdb.DuckDBPyConnection, extractor: Extractor, run_id
     version = extractor.version
     taxonomy_version = extractor.lexicon.version
     upsert_concepts(con, extractor.lexicon)
-    pending = con.execute(
-        """SELECT s.ad_id, v.entry_id, v.text, v.language
+    refs = pending_refs(con, version)
+    report = StageReport(processed=len(refs))
+    for offset in range(0, len(refs), batch_size):
+        batch = refs[offset:offset + batch_size]
+        results = list(extractor.extract_many(chunk_items(con, batch)))
+        report.written += store_chunk(con, results, dict(batch), extractor_version=version,
+                                      taxonomy_version=taxonomy_version, run_id=run_id)
+        if progress:
+            progress(len(batch))
+    return report
+
+
+def pending_refs(con: duckdb.DuckDBPyConnection, extractor_version: str) -> list[tuple[str, str]]:
+    """(ad_id, entry_id) of each ad whose current content this extractor has not read yet (serial or on Dask)."""
+    return con.execute(
+        """SELECT s.ad_id, s.content_entry_id
            FROM ad_state s JOIN ad_versions v ON v.entry_id = s.content_entry_id
            WHERE NOT EXISTS (SELECT 1 FROM extractions e WHERE e.ad_id = s.ad_id
                              AND e.entry_id = s.content_entry_id AND e.extractor_version = ?)
            ORDER BY s.ad_id""",
-        [version],
+        [extractor_version],
     ).fetchall()
-    report = StageReport(processed=len(pending))
-    for offset in range(0, len(pending), batch_size):
-        batch = pending[offset:offset + batch_size]
-        entry_of = {ad_id: entry_id for ad_id, entry_id, _, _ in batch}
-        mention_rows, done = [], []
-        now = datetime.now(timezone.utc)
-        for ad_id, mentions in extractor.extract_many((ad_id, text or "", lang or "nb") for ad_id, _, text, lang in batch):
-            mention_rows.extend(
-                dict(m.as_dict(), ad_id=ad_id, entry_id=entry_of[ad_id], extractor_version=version,
-                     taxonomy_version=taxonomy_version, run_id=run_id)
-                for m in mentions
-            )
-            done.append({"ad_id": ad_id, "entry_id": entry_of[ad_id], "extractor_version": version,
-                         "mentions": len(mentions), "run_id": run_id, "extracted_at": now})
-        con.execute("BEGIN TRANSACTION")
-        try:
-            report.written += replace_mentions(con, entry_of, mention_rows)
+
+
+def chunk_items(con: duckdb.DuckDBPyConnection, refs: Sequence[tuple[str, str]]) -> list[Item]:
+    """The texts of one batch, read only when it is about to be extracted (the backlog stays ids only)."""
+    con.register("_stage_refs", pa.table({"ad_id": pa.array([a for a, _ in refs], pa.string()),
+                                          "entry_id": pa.array([e for _, e in refs], pa.string())}))
+    try:
+        rows = con.execute(
+            """SELECT r.ad_id, coalesce(v.text, ''), coalesce(v.language, 'nb')
+               FROM _stage_refs r JOIN ad_versions v ON v.entry_id = r.entry_id ORDER BY r.ad_id""").fetchall()
+    finally:
+        con.unregister("_stage_refs")
+    return [(ad_id, text, lang) for ad_id, text, lang in rows]
+
+
+def store_chunk(con: duckdb.DuckDBPyConnection, results: ChunkResult, entry_of: dict[str, str], *,
+                extractor_version: str, taxonomy_version: str, run_id: str) -> int:
+    """Replace a batch's mentions and mark its ads extracted, in one transaction; returns mentions written."""
+    now = datetime.now(timezone.utc)
+    rows = [dict(m.as_dict(), ad_id=ad_id, entry_id=entry_of[ad_id], extractor_version=extractor_version,
+                 taxonomy_version=taxonomy_version, run_id=run_id)
+            for ad_id, mentions in results for m in mentions]
+    done = [{"ad_id": ad_id, "entry_id": entry_of[ad_id], "extractor_version": extractor_version,
+             "mentions": len(mentions), "run_id": run_id, "extracted_at": now} for ad_id, mentions in results]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        written = replace_mentions(con, [ad_id for ad_id, _ in results], rows)
+        if done:
             con.register("_stage_extractions", pa.Table.from_pylist(done))
             con.execute("INSERT OR REPLACE INTO extractions BY NAME SELECT * FROM _stage_extractions")
             con.unregister("_stage_extractions")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        if progress:
-            progress(len(batch))
-    return report
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return written
