@@ -37,6 +37,9 @@ from typing import Any
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
+# The shipped registry names real documents on the internet, which this machine cannot reach (each would cost its
+# retries): the loopback runs read the sample corpus's strategy documents from disk instead.
+SAMPLE_REGISTRY = ROOT / "pipelines" / "sample_data" / "strategy" / "registry.yaml"
 sys.path.insert(0, str(ROOT))
 
 from pipelines.sources.feed_server import FeedServer
@@ -199,7 +202,8 @@ def flow_env(api: str, data_dir: Path, feed_url: str, models_dir: Path, **extra:
     """The environment a deployed worker would give the flow: a real API, the feed, its token, the model cache."""
     return dict(os.environ, PREFECT_API_URL=api, RADAR_NAV_TOKEN=TOKEN, RADAR_DATA_DIR=str(data_dir),
                 RADAR_FEED_URL=feed_url, RADAR_MODELS_DIR=str(models_dir), HF_HUB_OFFLINE="1",
-                TRANSFORMERS_OFFLINE="1", PREFECT_LOGGING_LEVEL="INFO", **extra)
+                TRANSFORMERS_OFFLINE="1", PREFECT_LOGGING_LEVEL="INFO",
+                **{"RADAR_STRATEGY_REGISTRY": str(SAMPLE_REGISTRY), **extra})
 
 
 RUNNER = ("import json, sys\nfrom pipelines import flows\n"

@@ -37,7 +37,6 @@ from benchmarks.loopback_corpus import (  # noqa: E402
 )
 
 MODELS = ROOT / "data" / "models"  # where ./dev builds the encoder and the linker
-SAMPLE_REGISTRY = ROOT / "pipelines" / "sample_data" / "strategy" / "registry.yaml"
 
 
 def cold_models(source: Path, target: Path) -> Path:
@@ -95,10 +94,7 @@ def main() -> None:
                 data_dir = home / f"data-{mode}"
                 params = {"week": REPORT_WEEK, **({"dask_address": "local"} if mode == "dask" else {})}
                 models = cold_models(args.models_dir, home / f"models-{mode}")
-                # The shipped registry names real documents on the internet, which this machine cannot reach
-                # (each would cost its retries); the sample corpus's registry stands in, read from disk.
-                env = flow_env(api, data_dir, feed.url, models, RADAR_STRATEGY_REGISTRY=str(SAMPLE_REGISTRY))
-                run = run_flow("weekly", params, env, home / f"{mode}.log")
+                run = run_flow("weekly", params, flow_env(api, data_dir, feed.url, models), home / f"{mode}.log")
                 if run.returncode != 0 or run.summary is None:
                     print(run.log.read_text()[-5000:])
                     raise SystemExit(f"weekly ({mode}) failed with exit code {run.returncode}")
@@ -127,7 +123,7 @@ def main() -> None:
                 "peak_tree_pss_mb sums the proportional set size of the flow process and its children (Dask "
                 "workers, Chromium), peak_tree_rss_mb their resident sizes (shared pages counted once per process, "
                 "an upper bound); flow_process_max_rss_mb is the flow process's own high-water mark. The strategies "
-                "stage reads the sample corpus's 4 documents from disk (RADAR_STRATEGY_REGISTRY): the shipped "
+                "stage reads the sample corpus's 4 documents from disk (loopback_corpus.flow_env): the shipped "
                 "registry's URLs cannot be reached from this machine. The linker is on with an empty phrase cache "
                 "(every phrase is new to the run): the slowest case.",
     }
