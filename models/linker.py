@@ -186,7 +186,7 @@ class Linker:
         """Indices and cosines of the k nearest labels per phrase, best first."""
         if not phrases:
             return np.zeros((0, k), int), np.zeros((0, k), np.float32)
-        sims = self.encoder.encode(list(phrases), kind="query") @ self.matrix.T
+        sims = self.phrase_cache.embed(self.encoder, list(phrases)) @ self.matrix.T
         k = min(k, sims.shape[1])
         top = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < sims.shape[1] else np.argsort(-sims, axis=1)
         order = np.take_along_axis(sims, top, axis=1).argsort(axis=1)[:, ::-1]
@@ -197,10 +197,9 @@ class Linker:
         """The accepted link of each phrase, or None when its best label is below the threshold."""
         if not phrases:
             return []
-        sims = self.phrase_cache.embed(self.encoder, list(phrases)) @ self.matrix.T
-        best = sims.argmax(axis=1)
+        idx, scores = self.nearest(phrases, 1)
         out: list[Link | None] = []
-        for i, s in zip(best, sims[np.arange(len(best)), best]):
+        for i, s in zip(idx[:, 0], scores[:, 0]):
             t = self.targets[int(i)]
             out.append(Link(t.concept_id, t.label, round(float(s), 4), t.source, t.text) if s >= self.threshold
                        else None)
