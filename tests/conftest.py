@@ -32,3 +32,17 @@ def extractor():
     from extractors.extract import Extractor
 
     return Extractor.load()
+
+
+@pytest.fixture(scope="session")
+def lexicon_extractor(tmp_path_factory):
+    """Lexicon-only extractors over small written lexicons: tests that move with neither the curated one nor models."""
+    from extractors.extract import Extractor
+
+    def build(concepts_csv: str, surfaces_csv: str):
+        folder = tmp_path_factory.mktemp("lexicon")
+        (folder / "concepts.csv").write_text(concepts_csv, encoding="utf-8")
+        (folder / "surface_forms.csv").write_text(surfaces_csv, encoding="utf-8")
+        return Extractor.load(lexicon_dir=folder, use_span_model=False, use_linker=False)
+
+    return build

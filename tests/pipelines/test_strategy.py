@@ -73,14 +73,9 @@ prioriterer,t:prioritering,both
 
 
 @pytest.fixture(scope="module")
-def small_extractor(tmp_path_factory):
-    """Lexicon-only extractor over six concepts, so these tests move with neither the curated lexicon nor the models."""
-    from extractors.extract import Extractor
-
-    folder = tmp_path_factory.mktemp("lexicon")
-    (folder / "concepts.csv").write_text(CONCEPTS, encoding="utf-8")
-    (folder / "surface_forms.csv").write_text(SURFACES, encoding="utf-8")
-    return Extractor.load(lexicon_dir=folder, use_span_model=False, use_linker=False)
+def small_extractor(lexicon_extractor):
+    """Lexicon-only extractor over six concepts."""
+    return lexicon_extractor(CONCEPTS, SURFACES)
 
 
 BODY, BOLD = ("Helvetica", 10.5), ("Helvetica-Bold", 14.0)

@@ -39,14 +39,9 @@ sveising,t:sveising,both
 
 
 @pytest.fixture(scope="module")
-def small_extractor(tmp_path_factory):
+def small_extractor(lexicon_extractor):
     """Lexicon-only extractor over three concepts, one linked to an ESCO occupation."""
-    from extractors.extract import Extractor
-
-    folder = tmp_path_factory.mktemp("lexicon")
-    (folder / "concepts.csv").write_text(CONCEPTS, encoding="utf-8")
-    (folder / "surface_forms.csv").write_text(SURFACES, encoding="utf-8")
-    return Extractor.load(lexicon_dir=folder, use_span_model=False, use_linker=False)
+    return lexicon_extractor(CONCEPTS, SURFACES)
 
 
 @pytest.fixture(scope="module")
