@@ -63,6 +63,15 @@ def _percent(ax: Any, axis: str = "x", decimals: int = 0) -> None:
     (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
 
 
+def _share_axes(ax: Any, labels: list[str], xlabel: str) -> None:
+    """Row labels, a percent x axis and its grid behind the marks: the side-by-side charts share this frame."""
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    _percent(ax)
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="x", color=GRID, linewidth=0.6)
+    ax.set_axisbelow(True)
+
+
 def ads_per_week_chart(series: dict[str, dict[str, int]], weeks: list[str], national: str, min_ads: int) -> str:
     """Ads per week, one panel for the chosen regions and one for the nation (their scales differ ten-fold)."""
     regions = [r for r in series if r != national]
@@ -187,11 +196,7 @@ def occupation_chart(groups: list[dict[str, Any]], regions: list[str], national:
         ax.barh([y for y, v in zip(ys, vals) if v is not None], [v for v in vals if v is not None], height=height,
                 color=style["color"] if region != national else "#555555", hatch=style["hatch"],
                 edgecolor="white" if not style["hatch"] else "#222222", linewidth=0.4, label=region)
-    ax.set_yticks(range(len(groups)), [g["label"] for g in groups], fontsize=8)
-    _percent(ax)
-    ax.set_xlabel("Andel av regionens annonser")
-    ax.grid(axis="x", color=GRID, linewidth=0.6)
-    ax.set_axisbelow(True)
+    _share_axes(ax, [g["label"] for g in groups], "Andel av regionens annonser")
     handles, labels = ax.get_legend_handles_labels()
     ax.legend(handles[::-1], labels[::-1], frameon=False, fontsize=7, loc="lower right")
     return _svg(fig, "Annonser etter yrkesgruppe")
@@ -214,11 +219,7 @@ def comparison_chart(rows: list[dict[str, Any]], regions: list[str], national: s
         if pts:
             ax.plot(*zip(*pts), linestyle="none", marker=style["marker"], color=style["color"], markersize=6,
                     markeredgecolor="#222222", markeredgewidth=0.5, label=region)
-    ax.set_yticks(range(len(rows)), [r["concept_label"] for r in rows], fontsize=8)
-    _percent(ax)
-    ax.set_xlabel("Andel av annonsene")
-    ax.grid(axis="x", color=GRID, linewidth=0.6)
-    ax.set_axisbelow(True)
+    _share_axes(ax, [r["concept_label"] for r in rows], "Andel av annonsene")
     handles, labels = ax.get_legend_handles_labels()
     handles.append(Patch(facecolor="#e6e6e6", edgecolor="#000000", label=national))
     ax.legend(handles=handles, frameon=False, fontsize=7, loc="lower right")
