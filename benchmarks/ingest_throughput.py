@@ -20,9 +20,9 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import multiprocessing
 import os
 import platform
+import sys
 import tempfile
 import time
 import uuid
@@ -30,21 +30,22 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from pipelines.dedupe import DedupeConfig, jaccard, link_duplicates, shingles, title_similarity
-from pipelines.ingest import ingest_feed
-from pipelines.normalise import normalise_entry
-from pipelines.sources.feed_server import FeedServer
-from pipelines.sources.files import FILE_STREAM, entry_from_record, ingest_files
-from pipelines.sources.loopback import Faults, LoopbackServer
-from pipelines.sources.nav_feed import FeedClient
-from pipelines.sources.sample import load_sample_entries
-from pipelines.stages import normalise_pending
-from warehouse.db import open_warehouse
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.loopback_corpus import TOKEN, feed_server  # noqa: E402
+from pipelines.dedupe import DedupeConfig, jaccard, link_duplicates, shingles, title_similarity  # noqa: E402
+from pipelines.ingest import ingest_feed  # noqa: E402
+from pipelines.normalise import normalise_entry  # noqa: E402
+from pipelines.sources.files import FILE_STREAM, entry_from_record, ingest_files  # noqa: E402
+from pipelines.sources.loopback import Faults  # noqa: E402
+from pipelines.sources.nav_feed import FeedClient  # noqa: E402
+from pipelines.sources.sample import load_sample_entries  # noqa: E402
+from pipelines.stages import normalise_pending  # noqa: E402
+from warehouse.db import open_warehouse  # noqa: E402
+
 REAL_ADS = ROOT.parent / "shared" / "data" / "job_ads" / "ads.jsonl"
 OUT = ROOT / "benchmarks" / "results" / "ingest_throughput.json"
-TOKEN = "benchmark-token"
 
 
 def corpus(copies: int) -> list[dict[str, Any]]:
@@ -65,46 +66,26 @@ def corpus(copies: int) -> list[dict[str, Any]]:
     return entries
 
 
-def _serve(entries: list[dict[str, Any]], faults: Faults, latency: float, urls: Any, stop: Any) -> None:
-    """Child process: serve the feed until told to stop, then report what was served."""
-    with LoopbackServer(FeedServer(entries, token=TOKEN), faults=faults, latency=latency) as server:
-        urls.put(server.url)
-        stop.wait()
-        urls.put((sum(server.outcomes().values()), sum(server.injected.values())))
-
-
 def run_once(entries: list[dict[str, Any]], *, faults: Faults, latency: float, workers: int, page_size: int
              ) -> dict[str, Any]:
-    """One full ingestion + normalisation into a fresh warehouse, timed stage by stage.
-
-    The server runs in its own process, so its work does not share this process's interpreter lock.
-    """
-    context = multiprocessing.get_context("fork")
-    urls, stop = context.Queue(), context.Event()
-    child = context.Process(target=_serve, args=(entries, faults, latency, urls, stop), daemon=True)
-    child.start()
-    url = urls.get(timeout=60)
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            con = open_warehouse(Path(tmp) / "w.duckdb")
-            source = f"nav:{url}"
-            with FeedClient(url, TOKEN, page_size=page_size, workers=workers, timeout=1.0, backoff=0.05,
-                            max_attempts=8) as client:
-                start = time.perf_counter()
-                report = ingest_feed(con, client, source=source, run_id="bench")
-                ingest_s = time.perf_counter() - start
+    """One full ingestion + normalisation into a fresh warehouse, timed stage by stage."""
+    with feed_server(entries, faults=faults, latency=latency) as feed, tempfile.TemporaryDirectory() as tmp:
+        con = open_warehouse(Path(tmp) / "w.duckdb")
+        source = f"nav:{feed.url}"
+        with FeedClient(feed.url, TOKEN, page_size=page_size, workers=workers, timeout=1.0, backoff=0.05,
+                        max_attempts=8) as client:
             start = time.perf_counter()
-            normalise_pending(con, "bench", source=source)
-            normalise_s = time.perf_counter() - start
-            start = time.perf_counter()
-            links = link_duplicates(con)
-            dedupe_s = time.perf_counter() - start
-            stored = con.execute("SELECT count(*) FROM ad_versions").fetchall()[0][0]
-            con.close()
-    finally:
-        stop.set()
-        requests, injected = urls.get(timeout=30)
-        child.join(timeout=30)
+            report = ingest_feed(con, client, source=source, run_id="bench")
+            ingest_s = time.perf_counter() - start
+        start = time.perf_counter()
+        normalise_pending(con, "bench", source=source)
+        normalise_s = time.perf_counter() - start
+        start = time.perf_counter()
+        links = link_duplicates(con)
+        dedupe_s = time.perf_counter() - start
+        stored = con.execute("SELECT count(*) FROM ad_versions").fetchall()[0][0]
+        con.close()
+    requests, injected = feed.served["requests"], sum(feed.served["faults_injected"].values())
     assert stored == len(entries) and report.quarantined == 0, (stored, len(entries), report)
     total = ingest_s + normalise_s
     return {"entries": len(entries), "pages": report.pages, "workers": workers, "page_size": page_size,

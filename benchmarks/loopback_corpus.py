@@ -164,11 +164,15 @@ class FeedProcess:
 
 @contextmanager
 def feed_server(entries: list[dict[str, Any]], *, fault_rate: float = 0.0, seed: int = 0,
-                latency: float = 0.0) -> Iterator[FeedProcess]:
-    """Serve `entries` over loopback HTTP from a child process; `served` holds the request counts afterwards."""
+                latency: float = 0.0, faults: Faults | None = None) -> Iterator[FeedProcess]:
+    """Serve `entries` over loopback HTTP from a child process; `served` holds the request counts afterwards.
+
+    The server has its own process, so its work does not share the measured process's interpreter lock.
+    `faults` replaces the fault_rate/seed shorthand when a benchmark needs other fault settings.
+    """
     context = multiprocessing.get_context("fork")
     urls, stop = context.Queue(), context.Event()
-    faults = Faults(rate=fault_rate, seed=seed, retry_after=0, stall_seconds=1.0)
+    faults = faults or Faults(rate=fault_rate, seed=seed, retry_after=0, stall_seconds=1.0)
     child = context.Process(target=_serve, args=(entries, faults, latency, urls, stop), daemon=True)
     child.start()
     handle = FeedProcess(urls.get(timeout=120), {})
