@@ -31,14 +31,13 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from benchmarks.loopback_corpus import write_result  # noqa: E402
-from pipelines.errors import SourceError  # noqa: E402
-from pipelines.ingest import ingest_feed, raw_row  # noqa: E402
+from pipelines.ingest import raw_row  # noqa: E402
 from pipelines.normalise import html_to_text, normalise_entry  # noqa: E402
-from pipelines.sources.nav_feed import FeedClient, parse_feed_entry, parse_feed_page  # noqa: E402
+from pipelines.sources.nav_feed import parse_feed_entry, parse_feed_page  # noqa: E402
 from pipelines.sources.strategy_docs import pdf_text  # noqa: E402
 from pipelines.stages import normalise_pending  # noqa: E402
 from tests.pipelines import fuzz_strategies as fz  # noqa: E402
-from tests.pipelines.test_fuzz_inputs import TOKEN, adversarial_feed  # noqa: E402
+from tests.pipelines.test_fuzz_inputs import ingest_adversarial_feed  # noqa: E402
 from warehouse.db import open_warehouse  # noqa: E402
 
 SAMPLE_PDF = ROOT / "pipelines" / "sample_data" / "strategy" / "regional_kompetanseplan_ostfold_2026.pdf"
@@ -112,16 +111,7 @@ def feed_target(con: Any) -> Callable[[list[Any]], None]:
     runs = iter(range(10**9))
 
     def run(entries: list[Any]) -> None:
-        number = next(runs)
-        stream = f"nav:fuzz-{number}"
-        transport, ids = adversarial_feed(entries, number)
-        with FeedClient("http://fuzz.invalid", TOKEN, transport=transport, max_attempts=1, workers=2) as client:
-            try:
-                ingest_feed(con, client, source=stream, run_id="fuzz")
-            except SourceError:
-                pass
-        stored = {r[0] for r in con.execute("SELECT entry_id FROM raw_entries WHERE source = ?", [stream]).fetchall()}
-        held = {r[0] for r in con.execute("SELECT ref FROM quarantine WHERE source = ?", [stream]).fetchall()}
+        stream, ids, stored, held = ingest_adversarial_feed(con, entries, next(runs))
         if stored | held != set(ids):
             raise AssertionError(f"entries neither stored nor quarantined: {set(ids) - stored - held}")
         normalise_pending(con, "fuzz", source=stream)

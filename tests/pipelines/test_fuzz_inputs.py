@@ -15,6 +15,7 @@ import json
 import math
 from datetime import datetime, timezone
 from itertools import count
+from typing import Any
 
 import httpx
 import pytest
@@ -172,19 +173,24 @@ def adversarial_feed(entries: list, run: int) -> tuple[httpx.MockTransport, list
     return httpx.MockTransport(handle), ids
 
 
-@settings(FUZZ, max_examples=20)
-@given(st.lists(fz.feed_entries | fz.json_values, min_size=1, max_size=6))
-def test_every_entry_of_an_adversarial_feed_is_stored_or_quarantined(warehouse, entries: list) -> None:
-    run = next(RUNS)
+def ingest_adversarial_feed(con: Any, entries: list, run: int) -> tuple[str, list[str], set[str], set[str]]:
+    """Ingest an adversarial feed through the production client: (stream, ids sent, ids stored, ids quarantined)."""
     stream = f"nav:fuzz-{run}"
     transport, ids = adversarial_feed(entries, run)
     with FeedClient("http://fuzz.invalid", TOKEN, transport=transport, max_attempts=1, workers=2) as client:
         try:
-            ingest_feed(warehouse, client, source=stream, run_id="fuzz")
+            ingest_feed(con, client, source=stream, run_id="fuzz")
         except SourceError:
             pass
-    stored = {r[0] for r in warehouse.execute("SELECT entry_id FROM raw_entries WHERE source = ?", [stream]).fetchall()}
-    held = {r[0] for r in warehouse.execute("SELECT ref FROM quarantine WHERE source = ?", [stream]).fetchall()}
+    stored = {r[0] for r in con.execute("SELECT entry_id FROM raw_entries WHERE source = ?", [stream]).fetchall()}
+    held = {r[0] for r in con.execute("SELECT ref FROM quarantine WHERE source = ?", [stream]).fetchall()}
+    return stream, ids, stored, held
+
+
+@settings(FUZZ, max_examples=20)
+@given(st.lists(fz.feed_entries | fz.json_values, min_size=1, max_size=6))
+def test_every_entry_of_an_adversarial_feed_is_stored_or_quarantined(warehouse, entries: list) -> None:
+    stream, ids, stored, held = ingest_adversarial_feed(warehouse, entries, next(RUNS))
     assert stored | held == set(ids) and not stored & held
     report = normalise_pending(warehouse, "fuzz", source=stream)
     versions = {r[0] for r in warehouse.execute(
