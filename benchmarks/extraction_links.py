@@ -13,7 +13,14 @@ Step 2 (`score`): read extractors/annotations/link_judgements.jsonl (the same li
 of this run's links (every one must be judged), on all judged links this run makes, and on every judged
 line (older configurations included), together with the unmapped share over all span-model mentions.
 
+Step 3 (`sample-mentions`, then `score`): what an analyst sees is every mention that carries a concept, from
+the lexicon (surface, lemma, coordination, the span model's lexicon-confirmed entities) as well as the linker.
+A seeded random sample of --n such mention places (ad, offset) is printed for judging in context, into
+extractors/annotations/mention_link_judgements.jsonl; `score` reports its precision by method next to the
+linker-only figures above.
+
 Run:  .venv/bin/python benchmarks/extraction_links.py sample --models-dir DIR > /tmp/to_judge.jsonl
+      .venv/bin/python benchmarks/extraction_links.py sample-mentions --models-dir DIR > /tmp/to_judge2.jsonl
       .venv/bin/python benchmarks/extraction_links.py score --models-dir DIR
 Writes benchmarks/results/extraction_links.json. Test-split ads are never read.
 """
@@ -21,6 +28,7 @@ Writes benchmarks/results/extraction_links.json. Test-split ads are never read.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -35,12 +43,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ADS = REPO.parent / "shared" / "data" / "job_ads" / "ads.jsonl"
 JUDGEMENTS = REPO / "extractors" / "annotations" / "link_judgements.jsonl"
 CALIBRATION = REPO / "extractors" / "annotations" / "link_calibration.jsonl"
+MENTION_JUDGEMENTS = REPO / "extractors" / "annotations" / "mention_link_judgements.jsonl"
 RESULTS = REPO / "benchmarks" / "results"
 SEED = 0
 
 
-def linked_run(models_dir: Path, ads_path: Path) -> tuple[list[dict], dict[str, int], dict]:
-    """Span-model mentions of every dev ad (linked and unmapped), with context, and counts by method."""
+def linked_run(models_dir: Path, ads_path: Path) -> tuple[list[dict], list[dict], dict[str, int], dict]:
+    """Span-model mentions of every dev ad (linked and unmapped), every mention with a concept, counts by method."""
     from extractors.extract import LINKED, UNMAPPED, Extractor
     from pipelines.normalise import detect_language
 
@@ -50,17 +59,21 @@ def linked_run(models_dir: Path, ads_path: Path) -> tuple[list[dict], dict[str, 
     rows = [json.loads(line) for line in ads_path.open(encoding="utf-8")]
     dev = [r for r in rows if r.get("split") == "dev"] + sample_ads()
     texts = {r["id"]: r["text"] for r in dev}
-    out, counts = [], {}
+    out, with_concept, counts = [], [], {}
     for ad_id, mentions in extractor.extract_many((r["id"], r["text"], detect_language(r["text"])) for r in dev):
         for m in mentions:
             counts[m.method] = counts.get(m.method, 0) + 1
+            text = texts[ad_id]
+            row = {"ad_id": ad_id, "start": m.start, "end": m.end, "text": m.text, "type": m.type,
+                   "context": text[max(0, m.start - 60):m.end + 40].replace("\n", " | "),
+                   "concept_id": m.concept_id, "concept_label": m.concept_label, "score": m.score,
+                   "method": m.method}
             if m.method in (LINKED, UNMAPPED):
-                text = texts[ad_id]
-                out.append({"ad_id": ad_id, "start": m.start, "end": m.end, "text": m.text, "type": m.type,
-                            "context": text[max(0, m.start - 60):m.end + 40].replace("\n", " | "),
-                            "concept_id": m.concept_id, "concept_label": m.concept_label, "score": m.score,
-                            "method": m.method})
-    return out, counts, {"extractor_version": extractor.version, "link_threshold": extractor.linker.threshold}
+                out.append(row)
+            if m.concept_id:
+                with_concept.append(row)
+    run = {"extractor_version": extractor.version, "link_threshold": extractor.linker.threshold}
+    return out, with_concept, counts, run
 
 
 def sample_ads() -> list[dict]:
@@ -91,20 +104,28 @@ def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("step", choices=["sample", "score"])
+    parser.add_argument("step", choices=["sample", "sample-mentions", "score"])
     parser.add_argument("--models-dir", type=Path, required=True)
     parser.add_argument("--ads", type=Path, default=ADS)
     parser.add_argument("--n", type=int, default=100)
     parser.add_argument("--judgements", type=Path, default=JUDGEMENTS)
     parser.add_argument("--out", type=Path, default=RESULTS / "extraction_links.json")
     args = parser.parse_args()
-    mentions, counts, run = linked_run(args.models_dir, args.ads)
+    mentions, with_concept, counts, run = linked_run(args.models_dir, args.ads)
     linked = [m for m in mentions if m["method"] == "span-model-linked"]
     judged = [json.loads(line) for line in args.judgements.open(encoding="utf-8") if line.strip()]
     sample = sampled_links(linked, args.n)
     verdicts: dict[tuple[str, str], dict] = {}
     for j in judged:  # the first line of a text + concept is its link-level verdict; later ones judge other places
         verdicts.setdefault((j["text"], j["concept_id"]), j)
+    mention_sample = sampled_places(with_concept, args.n)
+    place_verdicts = {place_key(j): j for j in read_jsonl(MENTION_JUDGEMENTS)}
+    if args.step == "sample-mentions":
+        for m in mention_sample:
+            known = place_verdicts.get(place_key(m), {})
+            print(json.dumps({**m, "verdict": known.get("verdict", ""), "note": known.get("note", "")},
+                             ensure_ascii=False))
+        return
     if args.step == "sample":
         for m in sample:
             known = verdicts.get((m["text"], m["concept_id"]), {})
@@ -142,6 +163,12 @@ def main() -> None:
                 "radar_lexicon_esco_id": precision([j for j in rows if j["concept_id"] in lexicon_ids
                                                     and not j["concept_id"].startswith("radar:")])}
 
+    unjudged = [m["text"] for m in mention_sample if place_key(m) not in place_verdicts]
+    if unjudged:
+        sys.exit(f"{len(unjudged)} sampled mention places are not judged yet ({unjudged[:5]} ...); run "
+                 f"`sample-mentions` and append their verdicts to {MENTION_JUDGEMENTS}")
+    placed = [place_verdicts[place_key(m)] for m in mention_sample]
+    methods = sorted({j["method"] for j in placed})
     span_total = counts.get("span-model-linked", 0) + counts.get("span-model-unmapped", 0)
     distinct = {(m["text"], m["concept_id"]) for m in linked}
     result = {
@@ -160,6 +187,11 @@ def main() -> None:
             "what": "every place (ad, offset) where this run links a sampled text, each judged in its own "
                     "context: the linker links a text without its context, so one text can be right in one ad "
                     "and wrong in another; places of one text are not independent, so the interval is optimistic"},
+        "mentions_with_a_concept": {
+            **precision(placed), "population": len(with_concept),
+            "by_method": {method: precision([j for j in placed if j["method"] == method]) for method in methods},
+            "sample": f"seeded random sample (seed {SEED}) of this run's mention places (ad, offset) that carry a "
+                      f"concept, whatever assigned it (lexicon or linker), each judged in its own context"},
         "all_judged_links_made_by_this_run": {**precision(current), "by_concept_source": by_source(current)},
         "all_judged_links": precision(list(verdicts.values())),
         "mentions_by_method": counts,
@@ -178,6 +210,30 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+def place_key(m: dict) -> tuple[str, int, int, str]:
+    """A mention place and the concept it got: the unit an analyst reads in a briefing."""
+    return m["ad_id"], m["start"], m["end"], m["concept_id"]
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    """Lines of a JSONL file ([] when it does not exist yet)."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
+
+
+def sampled_places(with_concept: list[dict], n: int) -> list[dict]:
+    """The n mention places with the smallest seeded hash of (ad, offsets).
+
+    A hash order rather than a shuffle: a place keeps its rank when the extractor gains or loses mentions
+    elsewhere, so judgements made on one run stay in the sample of the next.
+    """
+    def rank(m: dict) -> str:
+        return hashlib.sha256(f"{SEED}|{m['ad_id']}|{m['start']}|{m['end']}".encode()).hexdigest()
+
+    return sorted(with_concept, key=rank)[:n]
 
 
 def sampled_links(linked: list[dict], n: int) -> list[dict]:
