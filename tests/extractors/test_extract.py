@@ -103,3 +103,10 @@ def test_unbuildable_encoder_turns_the_linker_off(caplog: pytest.LogCaptureFixtu
         extractor = Extractor.load(use_span_model=False, models_dir=tmp_path, encoder=str(tmp_path / "no-such-model"))
     assert extractor.linker is None and "encoder could not be built" in caplog.text
     assert extractor.extract("Du må ha truckførerbevis.")[0].concept_id == "radar:truckforerbevis"
+
+
+def test_words_of_an_employer_name_are_not_competences(rules_only: Extractor) -> None:
+    text = "Glomma Revisjon AS søker revisor.\nKvalifikasjoner:\n- Erfaring med revisjon og regnskap"
+    mentions = rules_only.extract(text)
+    assert [m.text for m in mentions if m.text.lower() == "revisjon"] == ["revisjon"]
+    assert all(m.start > text.index(" AS") for m in mentions)
