@@ -57,7 +57,8 @@ def to_training_examples(nlps: dict[str, Language], examples: Sequence[Example])
 
     Nynorsk texts go through the nn rule components (its lemmatizer and lemma patterns) and are then moved
     into the Bokmål pipeline's vocab, because one model serves both. Gold spans that do not fall on token
-    boundaries (glued words in scraped ads) are left out rather than guessed.
+    boundaries (glued words in scraped ads), that hold a whitespace token ("CAD\xa0for el-tegning") or that run
+    over a sentence start ("gr. L") are left out rather than guessed: spaCy's ner cannot be supervised on them (E024).
     """
     target = nlps["nb"]
     out: list[SpacyExample] = []
@@ -70,7 +71,8 @@ def to_training_examples(nlps: dict[str, Language], examples: Sequence[Example])
             doc = Doc(target.vocab).from_bytes(doc.to_bytes())
         entities = []
         for m in example.mentions:
-            if doc.char_span(m["start"], m["end"]) is not None:
+            span = doc.char_span(m["start"], m["end"])
+            if span is not None and not any(t.is_space or (t.i > span.start and t.is_sent_start) for t in span):
                 entities.append((m["start"], m["end"], m["type"]))
         out.append(SpacyExample.from_dict(doc, {"entities": entities}))
     return out
