@@ -94,7 +94,8 @@ def train_span(
     seconds = time.perf_counter() - started
     data = {"dev_ads": len(sets["dev_ads"]), "nb_sentences": len(sets["nb_sentences"]),
             "nn_sentences": len(sets["nn_sentences"]), "by_lang": examples_by_lang(examples),
-            "mentions": sum(len(e.mentions) for e in examples), "ads_file": ads.name}
+            "mentions": sum(len(e.mentions) for e in examples), "ads_file": ads.name,
+            "dev_ad_ids": [e.id for e in sets["dev_ads"]]}  # so later annotations can be scored as held out
     artefact = save_span_model(nlp, version=version or f"v{date.today():%Y%m%d}", data=data, params=params,
                                metrics=metrics, root=out, seconds=seconds)
     _echo(f"span model {artefact.version} → {artefact.path} ({seconds:.0f} s)")
