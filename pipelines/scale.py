@@ -43,8 +43,10 @@ CACHE_DAYS = 14
 DEFAULT_CHUNK_SIZE = 200
 LOCAL = "local"
 SCHEMES = ("tcp://", "tls://", "ucx://", "ws://", "wss://", "inproc://")
-# A local cluster's workers: processes of one thread each, since extraction holds the GIL.
-LOCAL_CLUSTER: dict[str, Any] = {"threads_per_worker": 1, "processes": True, "dashboard_address": None}
+# A local cluster's workers: processes of one thread each, since extraction holds the GIL, started without torch
+# (pipelines/dask_worker.py: they run the spaCy pipelines only, and torch would cost each of them ~150 MB).
+LOCAL_CLUSTER: dict[str, Any] = {"threads_per_worker": 1, "processes": True, "dashboard_address": None,
+                                 "preload": ["pipelines.dask_worker"]}
 
 
 @dataclass(frozen=True)
