@@ -10,6 +10,10 @@ Two honest settings:
 - with dev ads in CV: grouped K-fold over the dev ads (near-duplicates kept in one fold); each dev ad is predicted
   by a model trained on the taxonomy, the sample ads and the dev ads of the other folds only.
 Test-split ads are dropped while reading and never looked at.
+
+With the e5 encoder (default when it is in the model cache; --no-e5 to skip), the linear model's probabilities
+are mixed with e5 nearest-reference scores; the mixture (temperatures, weight) is chosen on the other folds'
+out-of-fold ads, never on the fold it is scored on.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import platform
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -31,6 +35,7 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 
 from models import occupation as oc  # noqa: E402
+from models import occupation_semantic as sem  # noqa: E402
 
 
 def majority_baseline(train_ads: Sequence[oc.Example], n: int) -> list[str]:
@@ -74,26 +79,49 @@ def by_confidence(predicted: Sequence[str], gold: Sequence[str], confidence: Seq
     return out
 
 
+def linear_probs(cv: oc.CrossValidation, rest: list[int], rows: list[int]) -> np.ndarray:
+    """Linear probabilities of `rows` at the temperature fitted on the `rest` ads."""
+    temperature = oc.fit_temperature(cv.decisions[rest], [cv.examples[i].code for i in rest], cv.classes)
+    return oc.softmax(cv.decisions[rows], temperature)
+
+
+def fused_probs(cv: oc.CrossValidation, semantic: np.ndarray, rest: list[int], rows: list[int]) -> np.ndarray:
+    """Linear + e5 probabilities of `rows` with the mixture chosen on the `rest` ads."""
+    fusion = oc.calibrated_fusion(cv.decisions[rest], semantic[rest], [cv.examples[i].code for i in rest], cv.classes)
+    return sem.fuse(cv.decisions[rows], semantic[rows], fusion)
+
+
+def cross_fitted_probs(cv: oc.CrossValidation, probs_of: Callable[[list[int], list[int]], np.ndarray]) -> np.ndarray:
+    """Each fold's probabilities calibrated (and mixed) on the other folds only."""
+    out = np.zeros(cv.decisions.shape)
+    for k in sorted(set(cv.folds)):
+        rest = [i for i, f in enumerate(cv.folds) if f != k]
+        mine = [i for i, f in enumerate(cv.folds) if f == k]
+        out[mine] = probs_of(rest, mine)
+    return out
+
+
 def cross_fitted_abstention(cv: oc.CrossValidation, params: oc.Params, digits: int = 4,
-                            target: float | None = None) -> dict:
-    """Temperature and threshold chosen on the other folds' out-of-fold ads, applied to each fold in turn.
+                            target: float | None = None,
+                            probs_of: Callable[[list[int], list[int]], np.ndarray] | None = None) -> dict:
+    """Calibration (and mixture) and threshold chosen on the other folds' out-of-fold ads, applied to each fold.
 
     The threshold is the lowest at which the other folds' kept ads are right at `digits` digits `target` of the
     time (default: the model's 4-digit target precision), so coverage and kept accuracy are honest estimates.
     """
     target = params.target_precision if target is None else target
+    probs_of = probs_of or (lambda rest, rows: linear_probs(cv, rest, rows))
     gold = [ex.code for ex in cv.examples]
     scores, predicted = [0.0] * len(gold), [""] * len(gold)
     kept = [False] * len(gold)
     for k in sorted(set(cv.folds)):
         rest = [i for i, f in enumerate(cv.folds) if f != k]
         mine = [i for i, f in enumerate(cv.folds) if f == k]
-        temperature = oc.fit_temperature(cv.decisions[rest], [gold[i] for i in rest], cv.classes)
-        probs_rest = oc.softmax(cv.decisions[rest], temperature)
+        probs_rest = probs_of(rest, rest)
         pred_rest = [cv.classes[j] for j in probs_rest.argmax(axis=1)]
         threshold = oc.choose_threshold(probs_rest.max(axis=1).tolist(),
                                         [p[:digits] == gold[i][:digits] for p, i in zip(pred_rest, rest)], target)
-        probs = oc.softmax(cv.decisions[mine], temperature)
+        probs = probs_of(rest, mine)
         for i, row in zip(mine, probs):
             predicted[i], scores[i] = cv.classes[int(row.argmax())], float(row.max())
             kept[i] = scores[i] >= threshold
@@ -109,6 +137,11 @@ def main() -> None:
     parser.add_argument("--shared-data", type=Path, default=oc.default_shared_data())
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "occupation_eval.json")
+    parser.add_argument("--models-dir", type=Path, default=None,
+                        help="Model cache with the converted e5 encoder (default: $RADAR_MODELS_DIR or data/models)")
+    parser.add_argument("--phrase-cache", type=Path, default=None,
+                        help="Where e5 phrase vectors are cached (default: <models-dir>/occupation-cache)")
+    parser.add_argument("--no-e5", action="store_true", help="Benchmark the linear model alone")
     args = parser.parse_args()
     if not (args.shared_data / "taxonomies").is_dir():
         sys.exit(f"occupation_eval: {args.shared_data} is absent; pass --shared-data PATH")
@@ -158,25 +191,68 @@ def main() -> None:
     # The model with dev ads in grouped CV (the same folds as the baselines).
     cv = oc.cross_validate([*taxonomy, *samples], dev, labels, params, args.folds)
     assert cv.folds == cv_folds
-    cv_pred = cv.predicted()
-    temperature = oc.fit_temperature(cv.decisions, gold, cv.classes)
-    probs = oc.softmax(cv.decisions, temperature)
+    linear_pred = cv.predicted()
+    linear_cf = cross_fitted_probs(cv, lambda rest, rows: linear_probs(cv, rest, rows))
+
+    # e5: nearest references alone, and mixed with the linear model (mixture chosen on the other folds).
+    from pipelines.settings import Settings
+
+    models_dir = Settings.from_env().with_overrides(models_dir=args.models_dir).model_cache_dir
+    models_dir = models_dir if models_dir.is_absolute() else REPO / models_dir
+    encoder = None if args.no_e5 else oc.load_encoder(models_dir)
+    semantic_result, semantic, vectors = None, None, None
+    if encoder is not None:
+        cpu = time.process_time()
+        vectors = sem.PhraseVectors(encoder, args.phrase_cache or models_dir / "occupation-cache")
+        references = [*taxonomy, *samples, *oc.semantic_references(args.shared_data, params)]
+        semantic = oc.semantic_cv_scores(vectors, references, dev, cv.folds, cv.classes, params)
+        semantic_cpu = time.process_time() - cpu
+        label_only = oc.semantic_index(vectors, references, cv.classes, params).scores(
+            vectors.embed([oc.query_text(oc.as_item(ex), params) for ex in dev]), len(cv.classes))
+        fused_cf = cross_fitted_probs(cv, lambda rest, rows: fused_probs(cv, semantic, rest, rows))
+        chosen = [oc.calibrated_fusion(cv.decisions[rest], semantic[rest], [gold[i] for i in rest], cv.classes).as_dict()
+                  for rest in ([i for i, f in enumerate(cv.folds) if f != k] for k in sorted(set(cv.folds)))]
+        semantic_result = {
+            "encoder": encoder.model_id,
+            "references": len(oc.distinct_references(references, params)[0]),
+            "english_references": params.semantic_english,
+            "nearest_reference_only": scores_of([cv.classes[k] for k in semantic.argmax(axis=1)], gold),
+            "nearest_label_only_without_dev_ads": scores_of([cv.classes[k] for k in label_only.argmax(axis=1)], gold),
+            "fusion_per_fold": chosen,
+            "embedding_cpu_seconds": round(semantic_cpu, 1),
+        }
+    probs = linear_cf if semantic is None else fused_cf
+    cv_pred = [cv.classes[k] for k in probs.argmax(axis=1)]
     top3 = [[cv.classes[k] for k in np.argsort(-row, kind="stable")[:3]] for row in probs]
+
+    def probs_of(rest: list[int], rows: list[int]) -> np.ndarray:
+        """The benchmarked model's probabilities, calibrated on `rest`."""
+        return linear_probs(cv, rest, rows) if semantic is None else fused_probs(cv, semantic, rest, rows)
 
     # Full training as `radar train occupation` fits the final model (taxonomy + sample + all dev ads).
     started = time.perf_counter()
     final = oc.OccupationClassifier.fit([*taxonomy, *samples, *dev], labels, params)
     final_fit_seconds = time.perf_counter() - started
+    if encoder is not None and vectors is not None:
+        index = oc.semantic_index(vectors, [*references, *dev], final.classes, params)
+        final = oc.OccupationClassifier(final.params, final.classes, final.coef, final.intercept, final.featurizer.heads,
+                                        final.featurizer.columns, final.featurizer.idf, final.labels,
+                                        semantic=oc.Semantic(index, sem.Fusion(0.1, 0.02, 0.5), 0.0), encoder=encoder)
     started = time.perf_counter()
     final.predict([oc.as_item(ex) for ex in dev])
     predict_seconds = time.perf_counter() - started
     files = oc.classifier_files(oc.as_stored(final))
 
     shipped = None
+    in_sample_probs = oc.softmax(cv.decisions, oc.fit_temperature(cv.decisions, gold, cv.classes))
     try:
         shipped_model = oc.load_classifier()
         shipped = {"version": shipped_model.version, "threshold": shipped_model.threshold,
                    "temperature": shipped_model.temperature}
+        if shipped_model.semantic is not None and semantic is not None:
+            shipped.update(threshold=shipped_model.semantic.threshold, fusion=shipped_model.semantic.fusion.as_dict(),
+                           linear_threshold=shipped_model.threshold)
+            in_sample_probs = sem.fuse(cv.decisions, semantic, shipped_model.semantic.fusion)
     except Exception as exc:  # noqa: BLE001 - the benchmark reports, it does not fail, without a committed model
         shipped = {"error": str(exc)}
 
@@ -190,17 +266,21 @@ def main() -> None:
         "folds": args.folds,
         "majority_class": scores_of(cv_majority, gold),
         "exact_title_lookup": {"hits": cv_hits, **scores_of(cv_lookup, gold)},
-        "model": {**scores_of(cv_pred, gold),
+        "model": {"kind": "linear" if semantic is None else "linear + e5 (mixture chosen on the other folds)",
+                  **scores_of(cv_pred, gold),
                   "top3_accuracy_4": round(float(np.mean([g in t for g, t in zip(gold, top3)])), 4),
                   "by_confidence": by_confidence(cv_pred, gold, confidence)},
-        "abstention_cross_fitted": cross_fitted_abstention(cv, params),
+        "linear_model": {**scores_of(linear_pred, gold), "by_confidence": by_confidence(linear_pred, gold, confidence)},
+        "e5": semantic_result,
+        "abstention_cross_fitted": cross_fitted_abstention(cv, params, probs_of=probs_of),
         # The issue's targets as operating points: how many ads can be coded at ≥ 0.95 (1 digit) / ≥ 0.80 (4 digits).
-        "operating_point_1_digit_0.95": cross_fitted_abstention(cv, params, digits=1, target=0.95),
-        "operating_point_4_digit_0.80": cross_fitted_abstention(cv, params, digits=4, target=0.80),
+        "operating_point_1_digit_0.95": cross_fitted_abstention(cv, params, digits=1, target=0.95, probs_of=probs_of),
+        "operating_point_4_digit_0.80": cross_fitted_abstention(cv, params, digits=4, target=0.80, probs_of=probs_of),
         "coverage_curve": [oc.abstention_report(probs.max(axis=1).tolist(), cv_pred, gold, t)
                            for t in (0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95)],
         "abstention_at_in_sample_threshold": (
-            oc.abstention_report(probs.max(axis=1).tolist(), cv_pred, gold, shipped["threshold"])
+            oc.abstention_report(in_sample_probs.max(axis=1).tolist(),
+                                 [cv.classes[k] for k in in_sample_probs.argmax(axis=1)], gold, shipped["threshold"])
             if "threshold" in shipped else None),
     }
     result["timing"] = {
@@ -210,7 +290,9 @@ def main() -> None:
         "fit_seconds_cv_folds": [round(t, 1) for t in cv.seconds_per_fit],
         "fit_seconds_final_model": round(final_fit_seconds, 1),
         "train_command_estimate_seconds": round(sum(cv.seconds_per_fit) + final_fit_seconds, 1),
+        "e5_embedding_cpu_seconds": semantic_result["embedding_cpu_seconds"] if semantic_result else None,
         "predict_ads_per_second": round(len(dev) / predict_seconds, 1),
+        "predict_with_e5": encoder is not None,
         "artefact_bytes": sum(len(b) for b in files.values()),
     }
     result["shipped_model"] = shipped
@@ -221,6 +303,9 @@ def main() -> None:
         "abstention_at_in_sample_threshold uses the shipped threshold, which was chosen on these same out-of-fold "
         "predictions (optimistic); abstention_cross_fitted chooses it on the other folds (honest).",
         "Timings are wall-clock on a shared 2-core machine; see load_average_1min_at_end.",
+        "model: with the encoder, linear probabilities mixed with e5 nearest-reference scores; the mixture and the "
+        "linear temperature are chosen per fold on the other folds' out-of-fold ads (cross-fitted); linear_model "
+        "is the n-gram model alone. e5 embedding_cpu_seconds is 0 when phrase vectors come from the cache.",
     ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_suffix(".json.tmp")

@@ -23,6 +23,16 @@ train_app = typer.Typer(
 ModelVersion = Annotated[Optional[str], typer.Option("--model-version", help="Artefact version (default: CURRENT).")]
 ModelDir = Annotated[Optional[Path], typer.Option(
     "--model-dir", help="Artefact root holding occupation/<version>/ (default: the committed models/artefacts).")]
+ModelsCache = Annotated[Optional[Path], typer.Option(
+    "--models-dir", help="Model cache with the converted e5 encoder (default: $RADAR_MODELS_DIR or data/models).")]
+NoE5 = Annotated[bool, typer.Option("--no-e5", help="Use the linear model alone, without the e5 encoder.")]
+
+
+def occupation_models_dir(models_dir: Path | None) -> Path:
+    """The model cache holding the e5 encoder: the option, else the settings' model cache."""
+    from pipelines.settings import Settings
+
+    return Settings.from_env().with_overrides(models_dir=models_dir).model_cache_dir
 
 
 def read_items(path: Path) -> tuple[list[Any], list[str]]:
@@ -56,10 +66,12 @@ def occupation(
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the classifications (JSONL).")],
     model_version: ModelVersion = None,
     model_dir: ModelDir = None,
+    models_dir: ModelsCache = None,
+    no_e5: NoE5 = False,
 ) -> None:
     """Classify ads into STYRK-08 occupations: code, label, probability and top 3; styrk08 is null when unsure."""
     from models.artefacts import ArtefactError
-    from models.occupation import load_classifier
+    from models.occupation import load_classifier, load_encoder
 
     items, problems = read_items(input_path)
     for problem in problems:
@@ -68,13 +80,15 @@ def occupation(
         model = load_classifier(model_version, str(model_dir) if model_dir else None)
     except (ArtefactError, ValueError) as exc:
         raise ConfigError(str(exc)) from exc
+    if model.semantic is not None and not no_e5:
+        model = model.with_encoder(load_encoder(occupation_models_dir(models_dir)))
     predictions = model.predict(items)
     with output.open("w", encoding="utf-8") as out:
         for prediction in predictions:
             out.write(json.dumps(prediction.as_dict(), ensure_ascii=False) + "\n")
     abstained = sum(p.styrk08 is None for p in predictions)
-    typer.echo(f"{len(items)} ads → {output} with {model.version}; {abstained} below the threshold "
-               f"{model.threshold:g}" + (f"; {len(problems)} line(s) skipped" if problems else ""), err=True)
+    typer.echo(f"{len(items)} ads → {output} with {model.active_version}; {abstained} below the threshold "
+               f"{model.active_threshold:g}" + (f"; {len(problems)} line(s) skipped" if problems else ""), err=True)
     if problems:
         raise typer.Exit(InputError.exit_code)
 
@@ -89,9 +103,11 @@ def train_occupation(
     no_dev: Annotated[bool, typer.Option("--no-dev", help="Leave the hand-coded dev ads out of training.")] = False,
     keep_current: Annotated[bool, typer.Option(
         "--keep-current", help="Store the new version but leave CURRENT (what the pipelines load) as it is.")] = False,
+    models_dir: ModelsCache = None,
+    no_e5: NoE5 = False,
 ) -> None:
     """Train the STYRK-08 occupation classifier from ../shared/data and the team's labelled ads."""
-    from models.occupation import GOLD_FILE, default_shared_data, train
+    from models.occupation import GOLD_FILE, default_shared_data, load_encoder, train
 
     data = shared_data or default_shared_data()
     if not (data / "taxonomies").is_dir():
@@ -100,13 +116,17 @@ def train_occupation(
         typer.echo(f"radar train occupation: {data} is absent, nothing to train; the committed model in "
                    f"models/artefacts/occupation/ stays in use (pass --shared-data PATH to train)", err=True)
         return
+    cache = occupation_models_dir(models_dir)
+    encoder = None if no_e5 else load_encoder(cache)
     artefact = train(data, gold_path=None if no_dev else GOLD_FILE, root=out, version=version,
-                     make_current=not keep_current)
+                     make_current=not keep_current, encoder=encoder, cache_dir=cache / "occupation-cache")
     card = artefact.card
     dev = card["metrics"].get("cv_dev_ads", {})
     typer.echo(f"occupation {artefact.version} → {artefact.path} ({card['training_seconds']} s; "
-               f"hash {artefact.content_hash[:12]}){'' if keep_current else '; now CURRENT'}")
+               f"hash {artefact.content_hash[:12]}){'' if keep_current else '; now CURRENT'}"
+               f"{'; with e5 ' + card['semantic']['encoder'] if card.get('semantic') else '; linear model only'}")
     if dev.get("n"):
         typer.echo(f"out-of-fold on {dev['n']} dev ads: accuracy {dev['accuracy_1']:.3f} / {dev['accuracy_2']:.3f} / "
-                   f"{dev['accuracy_4']:.3f} at 1 / 2 / 4 digits; threshold {card['calibration']['threshold']} keeps "
+                   f"{dev['accuracy_4']:.3f} at 1 / 2 / 4 digits; threshold "
+                   f"{(card.get('semantic') or card['calibration'])['threshold']} keeps "
                    f"{dev['at_threshold']['coverage']:.0%} at {dev['at_threshold']['accuracy_4_kept']:.3f}")

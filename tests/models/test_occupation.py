@@ -369,6 +369,141 @@ def test_committed_model_loads_and_classifies_plain_titles() -> None:
     assert codes == ["7411", "2223", "2342", "8332", "5120"]
 
 
+# -- e5 semantic part (a small trigram stand-in for the encoder keeps these fast) -----------------------------------
+
+class TrigramEncoder:
+    """Hashed character trigrams, L2-normalised: similar spellings are near, as the e5 encoder makes similar titles."""
+
+    def __init__(self, model_id: str = "trigram-test@1", dim: int = 64) -> None:
+        self.model_id, self.dim, self.calls = model_id, dim, 0
+
+    def encode(self, texts, *, kind: str = "query"):
+        import zlib
+
+        import numpy as np
+
+        self.calls += 1
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            padded = f"  {text.lower()} "
+            for k in range(len(padded) - 2):
+                out[i, zlib.crc32(padded[k:k + 3].encode()) % self.dim] += 1.0
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+
+
+def test_semantic_scores_take_the_best_reference_per_code() -> None:
+    import numpy as np
+
+    from models.occupation_semantic import SemanticIndex
+
+    vectors = np.asarray([[1, 0], [0.6, 0.8], [0, 1]], dtype=np.float32)
+    index = SemanticIndex("x", vectors, np.asarray([2, 0, 2], dtype=np.int32))
+    scores = index.scores(np.asarray([[1, 0], [0, 1]], dtype=np.float32), n_classes=3)
+    assert np.allclose(scores, [[0.6, 0.0, 1.0], [0.8, 0.0, 1.0]])
+
+
+def test_stored_vectors_keep_cosines_to_a_thousandth() -> None:
+    import numpy as np
+
+    from models.occupation_semantic import dequantise, quantise
+
+    vectors = np.random.RandomState(0).normal(size=(50, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    codes, scale = quantise(vectors)
+    assert codes.dtype == np.int8 and np.abs(dequantise(codes, scale) @ vectors.T - vectors @ vectors.T).max() < 2e-3
+
+
+def test_fusion_mixes_probabilities_and_weight_zero_is_the_linear_model() -> None:
+    import numpy as np
+
+    from models.occupation_semantic import Fusion, fuse, softmax
+
+    decisions, semantic = np.asarray([[1.0, 0.0, -1.0]]), np.asarray([[0.2, 0.9, 0.1]])
+    assert np.allclose(fuse(decisions, semantic, Fusion(0.5, 0.1, 0.0)), softmax(decisions, 0.5))
+    mixed = fuse(decisions, semantic, Fusion(0.5, 0.05, 0.8))
+    assert np.isclose(mixed.sum(), 1.0) and mixed.argmax() == 1
+    sharper = fuse(decisions, semantic, Fusion(0.5, 0.05, 0.8, temperature=0.5))
+    assert sharper.argmax() == 1 and sharper.max() > mixed.max() and np.isclose(sharper.sum(), 1.0)
+
+
+def test_out_of_fold_semantic_scores_never_use_the_ads_own_fold() -> None:
+    import numpy as np
+
+    from models.occupation_semantic import out_of_fold_scores
+
+    base = np.asarray([[1.0, 0.0]], dtype=np.float32)
+    held = np.asarray([[0.0, 1.0], [0.0, 1.0], [0.6, 0.8]], dtype=np.float32)
+    scores = out_of_fold_scores(base, ["A"], held, ["B", "B", "A"], [0, 0, 1], ["A", "B"])
+    assert np.allclose(scores[0], [0.8, 0.0])  # fold 1's A ad counts; its B twin is in its own fold: no credit
+    assert np.allclose(scores[2], [0.6, 0.8])  # fold 1 sees the base A label and fold 0's B ads
+
+
+def test_phrase_vectors_embed_each_phrase_once_across_runs(tmp_path: Path) -> None:
+    import numpy as np
+
+    from models.occupation_semantic import PhraseVectors
+
+    encoder = TrigramEncoder()
+    first = PhraseVectors(encoder, tmp_path).embed(["elektriker", "kokk", "elektriker"])
+    again = PhraseVectors(encoder, tmp_path).embed(["kokk", "elektriker"])
+    assert encoder.calls == 1 and np.allclose(first[[1, 0]], again)
+
+
+@pytest.fixture(scope="module")
+def trained_e5(tiny: dict[str, Path]):
+    """The tiny artefact trained with the trigram stand-in encoder."""
+    return oc.train(tiny["shared"], params=FAST, sample_dir=tiny["samples"], gold_path=tiny["gold"],
+                    root=tiny["root"] / "artefacts-e5", encoder=TrigramEncoder(), cache_dir=tiny["root"] / "cache")
+
+
+def test_artefact_with_an_encoder_stores_references_and_the_mixture(trained_e5) -> None:
+    card = trained_e5.card
+    assert card["semantic"]["encoder"] == "trigram-test@1" and card["semantic"]["references"] > len(ESCO)
+    assert 0 <= card["semantic"]["fusion"]["weight"] <= 1 and 0 <= card["semantic"]["threshold"] <= 1
+    assert (trained_e5.path / "semantic_vectors_int8.npy").is_file()
+    assert card["metrics"]["cv_dev_ads_linear_only"]["n"] == len(DEV_ADS)
+
+
+def test_semantic_model_predicts_with_its_encoder_and_falls_back_without(trained_e5) -> None:
+    import numpy as np
+
+    from models.occupation_semantic import fuse
+
+    root = str(trained_e5.path.parent.parent)
+    items = [oc.Item("1", "Installasjonselektriker", ""), oc.Item("2", "Kontorassistent", "arkiv og post")]
+    encoder = TrigramEncoder()
+    with_e5 = oc.load_classifier(trained_e5.version, root, encoder)
+    assert with_e5.uses_semantic and with_e5.active_threshold == with_e5.semantic.threshold
+    fused = with_e5.proba(items)
+    assert encoder.calls == 1 and np.allclose(fused, fuse(with_e5.decision(items), with_e5.semantic_scores(items),
+                                                           with_e5.semantic.fusion))
+    assert np.allclose(fused.sum(axis=1), 1.0) and [p.top3[0]["styrk08"] for p in with_e5.predict(items)] == [
+        "7411", "4110"]
+    alone = oc.load_classifier(trained_e5.version, root)
+    other = alone.with_encoder(TrigramEncoder(model_id="another-encoder@2"))
+    for model in (alone, other):
+        assert not model.uses_semantic and model.active_version == f"occupation-{trained_e5.version}+linear"
+        assert np.allclose(model.proba(items), oc.softmax(model.decision(items), model.temperature))
+    out, records = oc.classify_missing([{"ad_id": "a", "title": "Kokk", "text": "", "styrk08": None}], with_e5)
+    assert out[0]["occupation_model_version"] == f"occupation-{trained_e5.version}"
+
+
+def test_training_with_an_encoder_is_deterministic(tiny: dict[str, Path], trained_e5, tmp_path: Path) -> None:
+    again = oc.train(tiny["shared"], params=FAST, sample_dir=tiny["samples"], gold_path=tiny["gold"],
+                     root=tmp_path, make_current=False, encoder=TrigramEncoder())
+    assert again.content_hash == trained_e5.content_hash
+
+
+def test_every_committed_version_loads_without_an_encoder() -> None:
+    from models.artefacts import default_root
+
+    versions = sorted(p.name for p in (default_root() / "occupation").iterdir() if p.is_dir())
+    items = [oc.Item("1", "Elektriker"), oc.Item("2", "Kokk")]
+    for version in versions:  # format 1 (linear) and format 2 (linear + e5, falling back to linear here)
+        model = oc.load_classifier(version)
+        assert not model.uses_semantic and [p.top3[0]["styrk08"] for p in model.predict(items)] == ["7411", "5120"]
+
+
 # -- CLI ------------------------------------------------------------------------------------------------------------
 
 def cli_app():
@@ -420,8 +555,10 @@ def test_cli_train_can_leave_current_alone(tiny: dict[str, Path], tmp_path: Path
     (tmp_path / "occupation").mkdir()
     (tmp_path / "occupation" / "CURRENT").write_text("v1-old\n", encoding="utf-8")
     result = CliRunner().invoke(cli_app(), ["train", "occupation", "--shared-data", str(tiny["shared"]),
-                                            "--out", str(tmp_path), "--no-dev", "--keep-current"])
+                                            "--out", str(tmp_path), "--no-dev", "--keep-current",
+                                            "--models-dir", str(tmp_path / "no-encoder-here")])
     assert result.exit_code == 0, result.output
+    assert "linear model only" in result.output
     versions = [p.name for p in (tmp_path / "occupation").iterdir() if p.is_dir()]
     assert len(versions) == 1 and versions[0].startswith(f"v{oc.FORMAT_VERSION}-")
     assert (tmp_path / "occupation" / "CURRENT").read_text(encoding="utf-8") == "v1-old\n"
