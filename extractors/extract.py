@@ -18,6 +18,7 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from extractors.components.sections import doc_text
 from extractors.pipeline import LEXICON_COMPONENT, build_pipeline
 from extractors.taxonomy import Lexicon
 
@@ -27,6 +28,7 @@ EXTRACTOR_NAME = "radar-extractor"
 EXTRACTOR_CODE_VERSION = "0.2"
 CHUNK_CHARS = 50_000  # longer texts are processed in line-aligned chunks (a 1 MB text is 20 chunks)
 LINKED, UNMAPPED = "span-model-linked", "span-model-unmapped"
+LINK_MEMO_SIZE = 200_000  # distinct mention texts whose links an Extractor keeps for the rest of its life
 
 
 @dataclass(frozen=True)
@@ -51,19 +53,28 @@ class Mention:
 
 
 def mentions_from_doc(doc: Doc, offset: int = 0) -> list[Mention]:
-    """The mentions the pipeline put in doc.spans['mentions'], shifted by the chunk's offset."""
+    """The mentions the pipeline put in doc.spans['mentions'], shifted by the chunk's offset.
+
+    Texts are sliced from the doc's text (sections.doc_text: what the tokenizer was given, else built once)
+    instead of rebuilt from Token objects per mention.
+    """
+    spans = doc.spans.get("mentions", [])
+    if not len(spans):
+        return []
+    text = doc_text(doc)
     out = []
-    for span in doc.spans.get("mentions", []):
+    for span in spans:
+        start, end, ext = span.start_char, span.end_char, span._
         out.append(Mention(
-            start=span.start_char + offset,
-            end=span.end_char + offset,
-            text=span.text,
+            start=start + offset,
+            end=end + offset,
+            text=text[start:end],
             type=span.label_,
-            requirement=span._.requirement,
+            requirement=ext.requirement,
             concept_id=span.kb_id_ or None,
-            concept_label=span._.concept_label,
-            score=round(float(span._.score), 4),
-            method=span._.method,
+            concept_label=ext.concept_label,
+            score=round(float(ext.score), 4),
+            method=ext.method,
         ))
     return out
 
@@ -93,6 +104,7 @@ class Extractor:
         self.lexicon: Lexicon = matcher.lexicon  # type: ignore[attr-defined]
         self.linker = linker
         self.span_model = span_model
+        self._link_memo: tuple[Any, dict[str, Any]] = (None, {})
 
     @classmethod
     def load(cls, *, lexicon_dir: Path | None = None, models_dir: Path | None = None, encoder: str | None = None,
@@ -124,6 +136,14 @@ class Extractor:
         if use_linker:
             extractor.linker = load_linker_for(models_dir, encoder, extractor.lexicon)
         return extractor
+
+    def link_memo(self) -> dict[str, Any]:
+        """The links the current linker made in this Extractor's life (a new linker starts an empty memo)."""
+        owner, memo = self._link_memo
+        if owner is not self.linker:
+            memo = {}
+            self._link_memo = (self.linker, memo)
+        return memo
 
     @property
     def version(self) -> str:
@@ -194,7 +214,7 @@ class Extractor:
               ) -> Iterator[tuple[str, list[Mention]]]:
         """Link the batch's unmapped mentions, then hand out (id, mentions) in input order."""
         if self.linker is not None:
-            link_mentions(self.linker, results)
+            link_mentions(self.linker, results, self.link_memo())
         for (item_id, _, _), mentions in zip(batch, results):
             yield item_id, mentions
 
@@ -242,13 +262,30 @@ def _batched(items: Iterable[tuple[str, str, str]], size: int) -> Iterator[list[
         yield batch
 
 
-def link_mentions(linker: Any, groups: Iterable[list[Mention]]) -> None:
-    """Give mentions without a lexicon concept the linker's concept, or mark them unmapped (in place)."""
+def link_mentions(linker: Any, groups: Iterable[list[Mention]], memo: dict[str, Any] | None = None) -> None:
+    """Give mentions without a lexicon concept the linker's concept, or mark them unmapped (in place).
+
+    memo (texts → links this linker already made, filled here) spares repeated texts the linker's product
+    with the whole label matrix. A text is only ever linked in a call of two or more texts, as without the
+    memo: NumPy scores a lone text by a matrix-vector product whose last bits can differ from a row of the
+    matrix-matrix one, so a batch with a single text to link bypasses the memo.
+    """
     groups = list(groups)
     todo = sorted({m.text for group in groups for m in group if m.concept_id is None})
     if not todo:
         return
-    links = dict(zip(todo, linker.link(todo)))
+    if memo is None or len(todo) < 2:
+        links = dict(zip(todo, linker.link(todo)))
+    else:
+        new = [text for text in todo if text not in memo]
+        if new:
+            asked = new if len(new) > 1 else new + [next(text for text in todo if text != new[0])]
+            found = dict(zip(asked, linker.link(asked)))
+            if len(memo) + len(new) <= LINK_MEMO_SIZE:
+                memo.update((text, found[text]) for text in new)
+        else:
+            found = {}
+        links = {text: found[text] if text in found else memo[text] for text in todo}
     for group in groups:
         for n, m in enumerate(group):
             if m.concept_id is not None:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
-from spacy.attrs import ORTH
+from spacy.attrs import LENGTH, ORTH
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span, Token
@@ -80,7 +80,7 @@ class LexiconMatcher:
             for match_id, start, end in matcher(doc):
                 spans.append(Span(doc, start, end, label=doc.vocab.strings[match_id], kb_id=method))
         spans.extend(self._coordinations(doc))
-        covered = {t.i for s in spans for t in s}
+        covered = {i for s in spans for i in range(s.start, s.end)}
         spans.extend(self._compounds(doc, covered))
         doc.spans["candidates"] = filter_spans(sorted(spans, key=lambda s: SCORES[s.kb_id_], reverse=True))
         return doc
@@ -127,13 +127,14 @@ class LexiconMatcher:
         """A compound whose head is a known competence ('sveisesertifikat' ← 'sertifikat') is a candidate."""
         minimum = MIN_COMPOUND_HEAD + MIN_COMPOUND_MODIFIER
         strings = doc.vocab.strings
-        for i, orth in enumerate(doc.to_array(ORTH)):
-            text = strings[int(orth)]
-            if len(text) < minimum or i in covered:
-                continue
-            concept = self.compound_concept(text.lower())
-            if concept:
-                yield Span(doc, i, i + 1, label=concept, kb_id="lexicon-compound")
+        # Only tokens long enough (LENGTH is the text's length), each distinct form once, then in token order.
+        values = doc.to_array([ORTH, LENGTH])
+        long_enough = np.flatnonzero(values[:, 1] >= minimum)
+        forms, where = np.unique(values[long_enough, 0], return_inverse=True)
+        concepts = [self.compound_concept(strings[orth].lower()) for orth in forms.tolist()]
+        for i, form in zip(long_enough.tolist(), where.reshape(-1).tolist()):
+            if concepts[form] and i not in covered:
+                yield Span(doc, i, i + 1, label=concepts[form], kb_id="lexicon-compound")
 
     def compound_concept(self, lower: str) -> str | None:
         """Concept of the longest known head of a one-word compound (cached: ad vocabulary repeats)."""

@@ -8,11 +8,13 @@ The decisions follow ../shared/ANNOTATION.md as applied in extractors/annotation
 from __future__ import annotations
 
 import re
+import weakref
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from spacy.attrs import ORTH, SENT_START, SPACY
+from spacy.attrs import IDX, LENGTH, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
@@ -117,6 +119,12 @@ ABBREVIATIONS = "".join(rf"(?<!\b{re.escape(a)})" for a in (
 SENTENCE_END = re.compile(r"(?<=[.!?])" + ABBREVIATIONS + r"\s+(?=[A-ZÆØÅ«\"'(])")
 # Runs of spaces (with no-break spaces) stand for line breaks in texts scraped without them.
 GLUED_BREAK = re.compile(r"[ \t\u00a0]{3,}|\u00a0\s")
+PHYSICAL_BREAK = re.compile(r"(\n|" + GLUED_BREAK.pattern + ")")
+TAIL_SPLIT = re.compile(r"[.!?#]\s*")
+TAIL_OPENS_LIST = re.compile(r"(?:\bsom|\bmed|\bhar|\bkan|:)$", re.IGNORECASE)
+# Line-level rules are pure functions of a line's text, and ads share many lines ('Vi tilbyr:', boilerplate):
+# their results are cached per text.
+LINE_CACHE = 32_768
 
 
 @dataclass(frozen=True)
@@ -137,6 +145,7 @@ def strip_heading(text: str) -> str:
     return BULLET_RE.sub("", text.strip()).rstrip(":;").strip()
 
 
+@lru_cache(maxsize=LINE_CACHE)
 def classify_heading(text: str) -> str | None:
     """The section kind a heading names, or None when it names none we know."""
     clean = strip_heading(text)
@@ -150,6 +159,7 @@ def classify_heading(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=LINE_CACHE)
 def classify_introducer(text: str) -> str | None:
     """A sentence that introduces a list ('Det er en fordel dersom du:'): its cue words name the section."""
     clean = strip_heading(text)
@@ -163,6 +173,7 @@ def classify_introducer(text: str) -> str | None:
     return kind
 
 
+@lru_cache(maxsize=LINE_CACHE)
 def looks_like_heading(text: str) -> bool:
     """Lines ending with a colon, or short lines without a final full stop that name a known section."""
     stripped = text.strip()
@@ -186,7 +197,7 @@ def _physical_lines(text: str) -> list[tuple[int, int]]:
     """Non-empty stripped ranges between line breaks and runs of spaces that stand for line breaks."""
     out = []
     pos = 0
-    for raw in re.split(r"(\n|" + GLUED_BREAK.pattern + ")", text):
+    for raw in PHYSICAL_BREAK.split(text):
         if raw and not raw.isspace():
             stripped = raw.strip()
             if stripped:
@@ -210,6 +221,7 @@ def split_lines(text: str) -> list[tuple[int, int]]:
     return [(s, e) for s, e in ranges]
 
 
+@lru_cache(maxsize=LINE_CACHE)
 def inline_heading_kind(text: str) -> str | None:
     """'Krav: fagbrev ...' or 'Språk: Norsk' — a cue word and a colon before content on one line."""
     head, sep, rest = BULLET_RE.sub("", text).partition(":")
@@ -218,10 +230,11 @@ def inline_heading_kind(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=LINE_CACHE)
 def trailing_introducer(text: str) -> str | None:
     """'Stillingen er ledig fra #Vi ønsker oss en nattevakt som': a line whose last words open a list."""
-    tail = re.split(r"[.!?#]\s*", text)[-1].strip()
-    if len(tail.split()) > 10 or not re.search(r"(?:\bsom|\bmed|\bhar|\bkan|:)$", tail, re.IGNORECASE):
+    tail = TAIL_SPLIT.split(text)[-1].strip()
+    if len(tail.split()) > 10 or not TAIL_OPENS_LIST.search(tail):
         return None
     return classify_heading(tail) or (classify_introducer(tail) if tail.endswith(":") else None)
 
@@ -241,6 +254,7 @@ PERSONAL_PROSE = re.compile(r"^(?:som person|du er\b|i tillegg er du|du trives|d
                             r"vi leter etter deg som er|samtidig er det)", re.IGNORECASE)
 
 
+@lru_cache(maxsize=LINE_CACHE)
 def is_personal_prose(text: str) -> bool:
     """Running text that describes the person ('Som person er du strukturert ...'), not a requirement list."""
     return len(text.split()) >= 6 and bool(PERSONAL_PROSE.search(text.strip()))
@@ -303,7 +317,7 @@ def clause_around(sentence: str, start: int, end: int) -> tuple[str, int]:
     return sentence[begin:stop], start - begin
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=LINE_CACHE)
 def _matches(pattern: re.Pattern[str], text: str) -> tuple[tuple[int, int, str], ...]:
     """(start, end, text) of a cue pattern in a sentence; several mentions share one sentence."""
     return tuple((m.start(), m.end(), m.group(0)) for m in pattern.finditer(text))
@@ -325,6 +339,12 @@ def requirement_for(line: Line | str, sentence: str, offset: int | None = None, 
     """
     kind = line.kind if isinstance(line, Line) else line
     level = line.level if isinstance(line, Line) else section_level(line, True)
+    return _requirement(kind, level, sentence, offset, length)
+
+
+@lru_cache(maxsize=LINE_CACHE)
+def _requirement(kind: str, level: str, sentence: str, offset: int | None, length: int) -> str:
+    """requirement_for on its inputs alone, cached: repeated ads and boilerplate repeat whole sentences."""
     start = offset if offset is not None else 0
     end = start + length
     scopes = [clause_around(sentence, start, end)] if offset is not None else [(sentence, 0)]
@@ -339,6 +359,49 @@ def requirement_for(line: Line | str, sentence: str, offset: int | None = None, 
         if _cues(SOFT_CUE, text, at, at + length):
             return UNSPECIFIED
     return level
+
+
+@lru_cache(maxsize=LINE_CACHE)
+def _sentence_breaks(line: str) -> tuple[int, ...]:
+    """Offsets in a line where a new sentence starts (after SENTENCE_END), cached per line text."""
+    return tuple(match.end() for match in SENTENCE_END.finditer(line))
+
+
+class TokenBounds:
+    """Every token's character start and length, to align characters to tokens without Token objects.
+
+    expand() gives the token range doc.char_span(..., alignment_mode="expand") would: tokens are contiguous
+    (each one's start is the previous one's end plus its trailing space), so the token holding a character
+    is the last one starting at or before it.
+    """
+
+    __slots__ = ("starts", "lengths", "total")
+
+    def __init__(self, doc: Doc) -> None:
+        values = doc.to_array([IDX, LENGTH]).astype("int64") if len(doc) else np.zeros((0, 2), dtype="int64")
+        self.starts: list[int] = values[:, 0].tolist()
+        self.lengths: list[int] = values[:, 1].tolist()
+        self.total = len(doc_text(doc))
+
+    def token_at(self, char: int) -> int:
+        """Index of the token whose text or trailing space holds the character, -1 outside the text."""
+        if char < 0 or char >= self.total:
+            return -1
+        return bisect_right(self.starts, char) - 1
+
+    def expand(self, doc: Doc, start_char: int, end_char: int) -> tuple[int, int] | None:
+        """(start, end) tokens of doc.char_span(start_char, end_char, alignment_mode='expand'), or None."""
+        start = self.token_at(start_char)
+        if start < 0:
+            return None
+        end = self.token_at(end_char - 1)
+        if end < 0:
+            return None
+        if start_char == self.starts[start] + self.lengths[start]:
+            start += 1  # the trailing space is not part of the previous token
+        if start > end + 1:  # spaCy refuses such a span; let it say so
+            doc.char_span(start_char, end_char, alignment_mode="expand")
+        return start, end + 1
 
 
 class SectionTagger:
@@ -356,29 +419,44 @@ class SectionTagger:
         line_starts = np.asarray([line.start for line in lines], dtype="int64")
         token_line = np.searchsorted(line_starts, idx, side="right") - 1
         doc.user_data[TOKEN_LINE_KEY] = token_line.tolist()
+        bounds = TokenBounds(doc)
         starts = np.full(len(doc), -1, dtype="int64")
         starts[0] = 1
         sections = []
         for line in lines:
-            span = doc.char_span(line.start, line.end, alignment_mode="expand")
-            if span is None or len(span) == 0:
+            span = bounds.expand(doc, line.start, line.end)
+            if span is None or span[1] <= span[0]:
                 continue
-            starts[span.start] = 1
-            for match in SENTENCE_END.finditer(line.text):  # sentences within a line
-                inner = doc.char_span(line.start + match.end(), line.start + match.end() + 1, alignment_mode="expand")
-                if inner is not None and inner.start > span.start:
-                    starts[inner.start] = 1
-            sections.append(Span(doc, span.start, span.end, label=line.kind))
+            starts[span[0]] = 1
+            for at in _sentence_breaks(line.text):  # sentences within a line
+                inner = bounds.expand(doc, line.start + at, line.start + at + 1)
+                if inner is not None and inner[0] > span[0]:
+                    starts[inner[0]] = 1
+            sections.append(Span(doc, span[0], span[1], label=line.kind))
         doc.from_array([SENT_START], starts.reshape(-1, 1).astype("uint64"))
         doc.spans["sections"] = sections
         return doc
 
 
+# Texts of the docs seen, by Doc (weakly: an entry goes with its Doc). A Doc's characters never change, but
+# its text is rebuilt token by token on every doc.text; sections, requirement levels and the extractor's
+# mention texts all need it, so it is built once. The token count guards against a Doc refilled in place.
+_TEXTS: weakref.WeakKeyDictionary[Doc, tuple[int, str]] = weakref.WeakKeyDictionary()
+
+
 def doc_text(doc: Doc) -> str:
-    """doc.text without creating a Token object per token (doc.text does; this runs on every ad)."""
-    strings = doc.vocab.strings
-    values = doc.to_array([ORTH, SPACY])
-    return "".join(strings[int(o)] + " " if sp else strings[int(o)] for o, sp in values)
+    """doc.text, built once per Doc (see _TEXTS)."""
+    cached = _TEXTS.get(doc)
+    if cached is not None and cached[0] == len(doc):
+        return cached[1]
+    text = doc.text
+    _TEXTS[doc] = (len(doc), text)
+    return text
+
+
+def remember_text(doc: Doc, text: str) -> None:
+    """Record the text a tokenizer made the doc from (tokenizers keep every character), for doc_text."""
+    _TEXTS[doc] = (len(doc), text)
 
 
 LINES_KEY = "radar_lines"
@@ -393,14 +471,24 @@ def lines_of(doc: Doc) -> list[Line]:
 
 def line_of(token: Token) -> Line | None:
     """The logical line a token is on (None before the section tagger ran)."""
-    rows = token.doc.user_data.get(LINES_KEY)
-    index = token.doc.user_data.get(TOKEN_LINE_KEY)
+    return line_at(token.doc, token.i)
+
+
+def line_at(doc: Doc, token_index: int) -> Line | None:
+    """The logical line of the doc's token at token_index (None before the section tagger ran)."""
+    rows = doc.user_data.get(LINES_KEY)
+    index = doc.user_data.get(TOKEN_LINE_KEY)
     if not rows or index is None:
         return None
-    n = int(index[token.i])
+    n = int(index[token_index])
     if n < 0:
         return None
-    s, e, t, h, i, k, lv = rows[n]
+    return _line(*rows[n])
+
+
+@lru_cache(maxsize=LINE_CACHE)
+def _line(s: int, e: int, t: str, h: bool, i: bool, k: str, lv: str) -> Line:
+    """A stored line row as a Line; every mention asks for its line twice, and Lines are immutable."""
     return Line(int(s), int(e), str(t), bool(h), bool(i), str(k), str(lv))
 
 
@@ -436,19 +524,29 @@ def sentence_starts(doc: Doc) -> np.ndarray:
 def sentence_around(doc: Doc, start_char: int, end_char: int, starts: np.ndarray | None = None) -> tuple[str, int]:
     """The sentence holding a character span and the span's offset in it (the whole text when unsegmented)."""
     span = doc.char_span(start_char, end_char, alignment_mode="expand")
+    return _sentence_around(doc, span, start_char, starts)
+
+
+def _sentence_around(doc: Doc, span: Span | None, start_char: int,
+                     starts: np.ndarray | None) -> tuple[str, int]:
+    """sentence_around for a span already aligned to tokens: the sentence is sliced from the doc's text
+    (built once per doc) instead of rebuilt from a Token object per word."""
     if span is None or not len(span) or not doc.has_annotation("SENT_START"):
         return doc_text(doc), start_char
     starts = sentence_starts(doc) if starts is None else starts
     n = int(np.searchsorted(starts, span.start, side="right")) - 1
     first = int(starts[max(n, 0)])
     last = int(starts[n + 1]) if n + 1 < len(starts) else len(doc)
-    sent = doc[first:last]
-    return sent.text, start_char - sent.start_char
+    if first >= last:  # a span before the first sentence start: spaCy's empty-span conventions apply
+        sent = doc[first:last]
+        return sent.text, start_char - sent.start_char
+    begin, final = doc[first].idx, doc[last - 1]
+    return doc_text(doc)[begin:final.idx + len(final)], start_char - begin
 
 
 def requirement_of(doc: Doc, start_char: int, end_char: int, starts: np.ndarray | None = None) -> str:
     """Requirement level of the mention at these offsets, from its line's section and its sentence's cues."""
     span = doc.char_span(start_char, end_char, alignment_mode="expand")
-    line = line_of(span[0]) if span is not None and len(span) else None
-    sentence, offset = sentence_around(doc, start_char, end_char, starts)
+    line = line_at(doc, span.start) if span is not None and len(span) else None
+    sentence, offset = _sentence_around(doc, span, start_char, starts)
     return requirement_for(line or INTRO, sentence, offset, end_char - start_char)

@@ -11,8 +11,9 @@ lexicon is silent.
 from __future__ import annotations
 
 import numpy as np
-from spacy.attrs import MORPH, TAG
+from spacy.attrs import LOWER, MORPH, SENT_START, TAG
 from spacy.language import Language
+from spacy.strings import get_string_id
 from spacy.tokens import Doc
 
 from extractors.components.sections import LINES_KEY, TOKEN_LINE_KEY
@@ -24,6 +25,10 @@ WEAK_METHODS = frozenset({"lexicon-compound"})
 WE = frozenset("vi oss vår vårt våre selskapet bedriften firmaet kommunen konsernet avdelingen seksjonen "
                "enheten verksemda kommunen we our us company".split())
 YOU = frozenset("du deg din ditt dine søker søkjar kandidaten you your".split())
+VOICES = ("none", "we", "you")
+WE_CODE, YOU_CODE = VOICES.index("we"), VOICES.index("you")
+WE_IDS = frozenset(get_string_id(word) for word in WE)  # LOWER values, so the check needs no Token objects
+YOU_IDS = frozenset(get_string_id(word) for word in YOU)
 
 
 class SpanFeatures:
@@ -45,48 +50,57 @@ class SpanFeatures:
         if not len(doc):
             return doc
         types = self.concept_types()
-        tags = ["O"] * len(doc)
+        strings, morphology = doc.vocab.strings, doc.vocab.morphology
+        tags = np.full(len(doc), strings.add("O"), dtype="uint64")
         for span in doc.spans.get("candidates", []):
             kind = types.get(span.label_, "SKILL")
             weak = "~c" if span.kb_id_ in WEAK_METHODS else ""
-            tags[span.start] = f"B-{kind}{weak}"
-            for i in range(span.start + 1, span.end):
-                tags[i] = f"I-{kind}{weak}"
+            tags[span.start] = strings.add(f"B-{kind}{weak}")
+            if span.end > span.start + 1:
+                tags[span.start + 1:span.end] = strings.add(f"I-{kind}{weak}")
         rows = doc.user_data.get(LINES_KEY) or []
         token_line = doc.user_data.get(TOKEN_LINE_KEY) or []
-        roles = [f"Role={'heading' if r[3] else 'item' if r[4] else 'text'}|Sec={r[5]}" for r in rows]
-        voice = self.voices(doc)
-        strings, morphology = doc.vocab.strings, doc.vocab.morphology
-        keys: dict[str, int] = {}
-        values = np.empty((len(doc), 2), dtype="uint64")
-        for i, (tag, who) in enumerate(zip(tags, voice)):
-            n = token_line[i] if i < len(token_line) else -1
-            morph = (roles[n] if n >= 0 else "Role=text|Sec=intro") + f"|Voice={who}"
-            if morph not in keys:
-                keys[morph] = morphology.add(morph)
-            values[i, 0] = strings.add(tag)
-            values[i, 1] = keys[morph]
+        lines = np.full(len(doc), -1, dtype="int64")
+        known = min(len(token_line), len(doc))
+        lines[:known] = token_line[:known]
+        # One MORPH value per (line, voice) pair, not per token: an ad has a few dozen of them.
+        pairs, where = np.unique((lines + 1) * len(VOICES) + self.voice_codes(doc), return_inverse=True)
+        morphs = np.empty(len(pairs), dtype="uint64")
+        for n, pair in enumerate(pairs.tolist()):
+            line, who = divmod(pair, len(VOICES))
+            row = rows[line - 1] if line > 0 else None
+            role = f"Role={'heading' if row[3] else 'item' if row[4] else 'text'}|Sec={row[5]}" if row else \
+                "Role=text|Sec=intro"
+            morphs[n] = morphology.add(f"{role}|Voice={VOICES[who]}")
+        values = np.stack([tags, morphs[where.reshape(-1)]], axis=1)
         doc.from_array([TAG, MORPH], values)  # arrays, not Token objects: this runs on every ad
         return doc
 
     @staticmethod
-    def voices(doc: Doc) -> list[str]:
-        """Per token, 'we', 'you' or 'none': the first of those words among its sentence's first six."""
-        out = ["none"] * len(doc)
+    def voice_codes(doc: Doc) -> np.ndarray:
+        """Per token, the VOICES index of its sentence's voice: the first WE or YOU word of its first six."""
+        out = np.zeros(len(doc), dtype="int64")
         if not doc.has_annotation("SENT_START"):
             return out
-        for sent in doc.sents:
-            who = "none"
-            for token in sent[:6]:
-                lower = token.lower_
-                if lower in WE:
-                    who = "we"
+        # Sentences as doc.sents gives them: one starts at token 0 and at every later token marked as a start.
+        marks = doc.to_array(SENT_START).astype("int64")
+        starts = [0] + (np.flatnonzero(marks[1:] == 1) + 1).tolist()
+        ends = starts[1:] + [len(doc)]
+        lowers = doc.to_array(LOWER).tolist()
+        for start, end in zip(starts, ends):
+            for lower in lowers[start:min(start + 6, end)]:
+                if lower in WE_IDS:
+                    out[start:end] = WE_CODE
                     break
-                if lower in YOU:
-                    who = "you"
+                if lower in YOU_IDS:
+                    out[start:end] = YOU_CODE
                     break
-            out[sent.start:sent.end] = [who] * len(sent)
         return out
+
+    @staticmethod
+    def voices(doc: Doc) -> list[str]:
+        """Per token, 'we', 'you' or 'none': the first of those words among its sentence's first six."""
+        return [VOICES[code] for code in SpanFeatures.voice_codes(doc).tolist()]
 
 
 @Language.factory("radar_span_features", default_config={"lexicon_component": "radar_lexicon_matcher"})

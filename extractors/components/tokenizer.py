@@ -13,15 +13,36 @@ import spacy
 from spacy.language import Language
 from spacy.symbols import ORTH
 from spacy.tokenizer import Tokenizer
+from spacy.tokens import Doc
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
+
+from extractors.components.sections import remember_text
 
 SPECIAL_CASES = ("C#", "F#", "c#", "f#", "C++", "c++", ".NET", "ASP.NET", "Node.js", "Vue.js", "kl.", "ca.", "f.eks.")
 BULLETS = r"[•·▪◦‣●■□–—*]"
 
 
+class JobAdTokenizer(Tokenizer):
+    """spaCy's tokenizer, which also hands each doc's text to sections.doc_text.
+
+    The tokenizer keeps every character, so the text it was given is the doc's text; later steps (section
+    lines, requirement sentences, mention texts) need it, and spaCy rebuilds it token by token on every
+    doc.text. Serialises as the plain Tokenizer does (same rules, same files).
+    """
+
+    def __call__(self, text: str) -> Doc:
+        doc = super().__call__(text)
+        remember_text(doc, text)
+        return doc
+
+
 def customise_tokenizer(nlp: Language) -> Tokenizer:
     """The language's tokenizer plus ad-specific rules; keeps every default rule it does not override."""
-    tokenizer = nlp.tokenizer
+    base = nlp.tokenizer
+    tokenizer = JobAdTokenizer(nlp.vocab, rules=base.rules, prefix_search=base.prefix_search,
+                               suffix_search=base.suffix_search, infix_finditer=base.infix_finditer,
+                               token_match=base.token_match, url_match=base.url_match,
+                               faster_heuristics=base.faster_heuristics)
     for case in SPECIAL_CASES:
         tokenizer.add_special_case(case, [{ORTH: case}])
         tokenizer.add_special_case(case + ",", [{ORTH: case}, {ORTH: ","}])

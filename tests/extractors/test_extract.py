@@ -82,6 +82,29 @@ def test_link_mentions_fills_or_marks_unmapped() -> None:
     assert (groups[1][0].concept_id, groups[1][0].method) == (None, UNMAPPED)
 
 
+def test_the_link_memo_spares_the_linker_repeated_texts_and_changes_no_link() -> None:
+    class CountingLinker:
+        def __init__(self) -> None:
+            self.asked: list[str] = []
+
+        def link(self, texts):
+            self.asked += texts
+            return [Link("esco:x", "welding", 0.9, "esco:en", "welding") if t == "sveiseteknikk" else None for t in texts]
+
+    base = dict(start=0, end=1, type="SKILL", requirement="UNSPECIFIED", concept_label=None, score=0.7, method="span-model")
+
+    def batch() -> list[list[Mention]]:
+        return [[Mention(text="sveiseteknikk", concept_id=None, **base), Mention(text="flott ting", concept_id=None, **base)]]
+
+    linker, memo = CountingLinker(), {}
+    first, second, plain = batch(), batch(), batch()
+    link_mentions(linker, first, memo)
+    link_mentions(linker, second, memo)
+    link_mentions(CountingLinker(), plain)
+    assert sorted(linker.asked) == ["flott ting", "sveiseteknikk"]  # the second batch came from the memo
+    assert first == second == plain
+
+
 def test_missing_parts_are_logged_and_extraction_goes_on(caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
     with caplog.at_level(logging.WARNING, logger="extractors.extract"):
         extractor = Extractor.load(span_model_root=tmp_path / "none", models_dir=None)

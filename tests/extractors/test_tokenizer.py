@@ -44,3 +44,12 @@ def test_rules_survive_serialisation(nlp, tmp_path) -> None:
     fresh = build_pipeline("nb")
     fresh.tokenizer.from_disk(tmp_path / "tokenizer")
     assert [t.text for t in fresh.make_doc("C# og kl. B.")] == ["C#", "og", "kl.", "B", "."]
+
+
+def test_the_tokenizer_hands_its_text_to_the_section_steps(nlp) -> None:
+    from extractors.components.sections import _TEXTS, doc_text
+
+    text = "Kvalifikasjoner:\n• Fagbrev\u00a0elektriker  \n- C#, .NET og kl. B førerkort."
+    doc = nlp.make_doc(text)
+    assert _TEXTS.get(doc) == (len(doc), text)  # recorded by the tokenizer, not rebuilt from tokens
+    assert doc_text(nlp(text)) == text
