@@ -29,7 +29,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from extractors.components.lexicon_matcher import SCORES
-from extractors.components.sections import NOT_ANNOTATED, line_of, requirement_of, sentence_starts
+from extractors.components.sections import NOT_ANNOTATED, doc_text, line_at, requirement_of, sentence_starts
 
 SPAN_MODEL_SCORE = 0.7
 OUTSIDE_MODEL_METHODS = ("lexicon", "lexicon-coordination")
@@ -68,13 +68,13 @@ def trim(doc: Doc, span: Span) -> Span | None:
 
 def annotated(span: Span) -> bool:
     """False for headings and for offers, employer blurbs and application details."""
-    line = line_of(span[0])
+    line = line_at(span.doc, span.start)
     return line is None or not (line.kind in NOT_ANNOTATED or line.is_heading)
 
 
 def in_organisation_name(doc: Doc, span: Span) -> bool:
     """True for a capitalised word of an employer's name ("Lågen Maskinteknikk AS"): a name, not a competence."""
-    if not span.text[:1].isupper():
+    if not doc_text(doc)[span.start_char:span.start_char + 1].isupper():
         return False
     for token in doc[span.end:span.end + NAME_RUN + 1]:
         if token.text in ORGANISATION_SUFFIXES:
@@ -149,10 +149,11 @@ class MentionAssembler:
                 continue
             mention = Span(doc, span.start, span.end, label=kind, kb_id=concept_id or "")
             mentions.append(mention)
-            mention._.method = method
-            mention._.score = score
-            mention._.requirement = requirement_of(doc, mention.start_char, mention.end_char, starts)
-            mention._.concept_label = (concepts[concept_id].label_nb or concepts[concept_id].label_en) \
+            ext = mention._  # one extension proxy per mention, not one per attribute
+            ext.method = method
+            ext.score = score
+            ext.requirement = requirement_of(doc, mention.start_char, mention.end_char, starts)
+            ext.concept_label = (concepts[concept_id].label_nb or concepts[concept_id].label_en) \
                 if concept_id else None
         doc.spans["mentions"] = sorted(filter_spans(mentions), key=lambda s: s.start)
         return doc
