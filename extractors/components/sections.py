@@ -83,8 +83,10 @@ HEADINGS: tuple[tuple[str, re.Pattern[str]], ...] = (
                             r"bakgrunn", r"profil", r"requirement", r"qualification", r"you have", r"must have",
                             r"you are (?:right|meant|the one)", r"we are looking for", r"skills", r"education",
                             r"experience", r"languages?")),
-    (PERSONAL, _heading(r"personl[ei]g", r"eigenskap", r"egenskap", r"hvem er du", r"kven er du", r"om deg\b",
-                        r"som person", r"personal", r"about you", r"who you are")),
+    # "Personlig stell", "Personaloppfølging" are tasks, not the personal-qualities heading.
+    (PERSONAL, _heading(r"personl[ei]ge?\b(?!\s+(?:stell|assistan|bistand|hygiene|økonomi|trener|trenar|oppfølging))",
+                        r"eigenskap", r"egenskap", r"hvem er du", r"kven er du", r"om deg\b",
+                        r"som person", r"personal\b", r"about you", r"who you are")),
 )
 _MERGED_QUALIFICATIONS = re.compile(r"kvalifik|krav|kompetanse|utdanning|qualification", re.IGNORECASE)
 # An introducing line ('Det er en fordel dersom du:', 'Det blir lagt vekt på personlege eigenskapar;').
@@ -173,6 +175,14 @@ def classify_introducer(text: str) -> str | None:
     return kind
 
 
+# A requirement written as a short line ("Erfaring fra elektrikerarbeid offshore", "Utdanning innen IKT") starts with
+# a heading word but goes on with what is asked for: an item, not the start of a requirements section.
+ITEM_NOT_HEADING = re.compile(
+    r"^[\W\d_]*(?:relevant |god |gode |lang |noe )?(?:erfaring|utdanning|utdannelse|kompetanse|bakgrunn|"
+    r"arbeidserfaring|kunnskap(?:er)?)\s+(?:fra|frå|med|innen|innan|i|som|på|av|within|with|from|in)\b",
+    re.IGNORECASE)
+
+
 @lru_cache(maxsize=LINE_CACHE)
 def looks_like_heading(text: str) -> bool:
     """Lines ending with a colon, or short lines without a final full stop that name a known section."""
@@ -182,7 +192,7 @@ def looks_like_heading(text: str) -> bool:
     words = stripped.split()
     if stripped.endswith((":", ";")) and len(words) <= 12:
         return True
-    if len(words) > 8 or stripped.endswith((".", ",", "!")):
+    if len(words) > 8 or stripped.endswith((".", ",", "!")) or ITEM_NOT_HEADING.match(stripped):
         return False
     return classify_heading(stripped) is not None
 

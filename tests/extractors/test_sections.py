@@ -57,6 +57,14 @@ def test_item_lines_are_not_headings() -> None:
     assert [(ln.is_heading, ln.kind) for ln in lines] == [(True, TASKS), (False, TASKS), (True, OFFER), (False, OFFER)]
 
 
+def test_short_requirement_and_task_lines_do_not_open_sections() -> None:
+    text = ("Arbeidsoppgaver\nPersonlig stell og praktisk bistand\nPersonaloppfølging\n"
+            "Ønskede kvalifikasjoner\nFagbrev elektriker\nErfaring fra elektrikerarbeid offshore\nUtdanning innen IKT")
+    lines = classify_lines(text)
+    assert [ln.is_heading for ln in lines] == [True, False, False, True, False, False, False]
+    assert [ln.kind for ln in lines] == [TASKS, TASKS, TASKS, WISHES, WISHES, WISHES, WISHES]
+
+
 def test_hard_wrapped_lines_are_joined_and_glued_lines_split() -> None:
     text = "- Relevante sertifiseringer\nvil være en fordel\nArbeidsoppgaver   Kvalifikasjoner"
     spans = [text[s:e] for s, e in split_lines(text)]
