@@ -117,7 +117,7 @@ CLAUSE_BREAK_WITH_COMMAS = re.compile(r";|,\s+|\s+[–—-]\s+|:\s*", re.IGNOREC
 BULLET_RE = re.compile(r"^\s*(?:[-•·▪◦‣●■□*–—?]|\d+[.)])\s*")
 ABBREVIATIONS = "".join(rf"(?<!\b{re.escape(a)})" for a in (
     "kl.", "ca.", "bl.a.", "f.eks.", "evt.", "inkl.", "min.", "nr.", "ref.", "mv.", "m.m.", "o.l.", "jf.", "iht.",
-    "Kl.", "Ca.", "Ref.", "St.", "Dr.", "Mr.", "Ms."))
+    "Kl.", "Ca.", "Ref.", "St.", "Dr.", "Mr.", "Ms.", "gr.", "Gr.", "gruppe."))  # "fagbrev gr. L": the electrician's group
 SENTENCE_END = re.compile(r"(?<=[.!?])" + ABBREVIATIONS + r"\s+(?=[A-ZÆØÅ«\"'(])")
 # Runs of spaces (with no-break spaces) stand for line breaks in texts scraped without them.
 GLUED_BREAK = re.compile(r"[ \t\u00a0]{3,}|\u00a0\s")

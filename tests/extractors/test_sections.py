@@ -80,8 +80,9 @@ def test_sections_and_sentences(nlp) -> None:
 
 
 def test_abbreviations_do_not_end_sentences(nlp) -> None:
-    doc = nlp("Du har førerkort kl. B. Vi ønsker bl.a. Excel.")
-    assert [s.text.strip() for s in doc.sents] == ["Du har førerkort kl. B.", "Vi ønsker bl.a. Excel."]
+    doc = nlp("Du har førerkort kl. B. Vi ønsker bl.a. Excel. Fagbrev som elektriker gr. L er et krav.")
+    assert [s.text.strip() for s in doc.sents] == ["Du har førerkort kl. B.", "Vi ønsker bl.a. Excel.",
+                                                   "Fagbrev som elektriker gr. L er et krav."]
 
 
 def level(nlp, text: str, mention: str, nth: int = 0) -> str:
