@@ -1,9 +1,9 @@
 """Extraction quality by ANNOTATION.md on the team's annotations, measured on texts the models never saw.
 
-The span model is cross-validated by document (k folds over the 45 dev ads and the nb/nn sentences at
+The span model is cross-validated by document (k folds over the annotated dev ads and the nb/nn sentences at
 once: every text is scored by a model trained without it). The lexicon-only pipeline (no training) is
-scored on the same texts for comparison; its lexicon was curated on these dev ads, so its figures are
-optimistic. The requirement level is rule-based (no training), tuned on the same dev ads.
+scored on the same texts for comparison; its lexicon was curated on the first 45 dev ads, so its figures
+are optimistic there (benchmarks/extraction_heldout.py scores ads annotated after a model was trained). The requirement level is rule-based (no training), tuned on the same dev ads.
 
 Run:  .venv/bin/python benchmarks/extraction_quality.py [--folds 5] [--processes 2]
 Writes benchmarks/results/extraction_quality.json (and the out-of-fold predictions next to it).
@@ -70,7 +70,7 @@ def main() -> None:
                    "seed": params.seed, "folds": args.folds},
         "data": {name: {"texts": len(ex), "mentions": sum(len(e.mentions) for e in ex)} for name, ex in sets.items()},
         "notes": [
-            "The lexicon was curated on these 45 dev ads, so lexicon hits are easier here than on unseen ads.",
+            "The lexicon was curated on the first 45 dev ads, so lexicon hits are easier there than on unseen ads.",
             "Requirement rules were written against the dev ads; nb/nn sentences are the less biased check.",
         ],
         "seconds": round(cv_seconds, 1),
