@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -52,6 +52,15 @@ _DTYPE_F32, _DTYPE_Q4 = 0, 1
 _MODEL_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
                 "special_tokens_map.json")
 _NO_POOLER_TYPES = frozenset({"bert", "roberta", "xlm-roberta", "camembert"})
+
+
+class TextEncoder(Protocol):
+    """What the linker and the occupation classifier need from an Encoder (tests pass small stand-ins)."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    def encode(self, texts: Sequence[str], *, kind: str = "query") -> np.ndarray: ...
 
 
 class EncoderError(RuntimeError):

@@ -23,10 +23,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
+from extractors.encoder import TextEncoder
 from extractors.esco import EscoSkills
 from extractors.taxonomy import Lexicon
 from models.artefacts import Artefact, ArtefactError, load_artefact, save_artefact
@@ -36,15 +37,6 @@ FORMAT_VERSION = 1
 MATRIX_FILE = "labels.npy"
 TARGETS_FILE = "targets.jsonl"
 CALIBRATION_FILE = "calibration.json"
-
-
-class TextEncoder(Protocol):
-    """What the linker needs from extractors.encoder.Encoder (tests may pass a small stand-in)."""
-
-    @property
-    def model_id(self) -> str: ...
-
-    def encode(self, texts: Sequence[str], *, kind: str = "query") -> np.ndarray: ...
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ import scipy.sparse as sp
 
 from models.artefacts import Artefact, content_hash, default_root, load_artefact, save_artefact
 from models.occupation_semantic import (Fusion, PhraseVectors, SemanticIndex, TextEncoder, build_index,
-                                        choose_fusion, dequantise, fuse, out_of_fold_scores, quantise)
+                                        choose_fusion, dequantise, fuse, out_of_fold_scores, quantise, softmax)
 
 MODEL_NAME = "occupation"
 # Bump when feature extraction or scoring changes, so old artefacts are not read with new code.
@@ -512,14 +512,6 @@ def example_weights(examples: Sequence[Example], params: Params) -> np.ndarray:
         else:
             weights.append(params.ad_weight)
     return np.asarray(weights, dtype=np.float64)
-
-
-def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
-    """Row-wise softmax of decision values at a temperature."""
-    z = scores / temperature
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
 
 
 @dataclass(frozen=True)

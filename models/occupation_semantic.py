@@ -14,24 +14,16 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
+
+from extractors.encoder import TextEncoder
 
 # Mixture grid: linear softmax temperature × semantic softmax temperature × semantic weight.
 LINEAR_TEMPERATURES = (0.05, 0.1, 0.2, 0.5)
 SEMANTIC_TEMPERATURES = (0.01, 0.02, 0.05, 0.1)
 WEIGHTS = (0.0, 0.2, 0.35, 0.5, 0.65, 0.8, 1.0)
 QUERY_CHUNK = 1024  # ads scored at once: bounds the (ads × references) similarity matrix
-
-
-class TextEncoder(Protocol):
-    """What this module needs from extractors.encoder.Encoder (tests pass a small stand-in)."""
-
-    @property
-    def model_id(self) -> str: ...
-
-    def encode(self, texts: Sequence[str], *, kind: str = "query") -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
