@@ -51,30 +51,21 @@ def main() -> None:
     if not args.ads.exists():
         sys.exit(f"{args.ads} not found: the held-out ads' texts live in ../shared/data")
 
+    from extractors.corpus import load_examples
     from extractors.evaluate import format_report, score
     from extractors.extract import Extractor
-    from pipelines.normalise import detect_language
 
     seen = trained_ids(args.root, args.version, args.trained_on_first)
-    reference = {}
-    for line in ANNOTATIONS.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        if row["id"] not in seen:
-            reference[row["id"]] = row["mentions"]
-    if not reference:
+    held = [e for e in load_examples(ANNOTATIONS, args.ads) if e.id not in seen]
+    if not held:
         sys.exit(f"every annotated dev ad trained span model {args.version}: nothing is held out")
-    texts = {}
-    with args.ads.open(encoding="utf-8") as handle:
-        for line in handle:
-            row = json.loads(line)
-            if row["id"] in reference and row.get("split") == "dev":
-                texts[row["id"]] = row["text"]
+    reference = {e.id: e.mentions for e in held}
     extractor = Extractor.load(use_linker=False, span_model_root=args.root, span_model_version=args.version)
     if extractor.span_model is None:
         sys.exit(f"span model {args.version} could not be loaded from {args.root} (see the warning above)")
     started = time.perf_counter()
     predicted = {ad_id: [m.as_dict() for m in mentions] for ad_id, mentions in
-                 extractor.extract_many((i, t, detect_language(t)) for i, t in texts.items())}
+                 extractor.extract_many((e.id, e.text, e.lang) for e in held)}
     report = score(reference, predicted)
     print(format_report(report, f"span model {args.version} on {len(reference)} dev ads it never trained on"))
     result = {"benchmark": "extraction_heldout", "span_model": args.version,

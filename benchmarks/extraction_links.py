@@ -119,7 +119,10 @@ def main() -> None:
     for j in judged:  # the first line of a text + concept is its link-level verdict; later ones judge other places
         verdicts.setdefault((j["text"], j["concept_id"]), j)
     mention_sample = sampled_places(with_concept, args.n)
-    place_verdicts = {place_key(j): j for j in read_jsonl(MENTION_JUDGEMENTS)}
+    from extractors.corpus import read_jsonl
+
+    judged_places = read_jsonl(MENTION_JUDGEMENTS) if MENTION_JUDGEMENTS.exists() else ()
+    place_verdicts = {place_key(j): j for _, j in judged_places}
     if args.step == "sample-mentions":
         for m in mention_sample:
             known = place_verdicts.get(place_key(m), {})
@@ -215,13 +218,6 @@ def main() -> None:
 def place_key(m: dict) -> tuple[str, int, int, str]:
     """A mention place and the concept it got: the unit an analyst reads in a briefing."""
     return m["ad_id"], m["start"], m["end"], m["concept_id"]
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    """Lines of a JSONL file ([] when it does not exist yet)."""
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
 
 
 def sampled_places(with_concept: list[dict], n: int) -> list[dict]:
