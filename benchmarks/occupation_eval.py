@@ -148,7 +148,7 @@ def main() -> None:
 
     params = oc.Params()
     labels = oc.read_styrk08(args.shared_data)
-    taxonomy = oc.taxonomy_examples(args.shared_data, english=params.english_labels)
+    taxonomy = oc.taxonomy_examples(args.shared_data, english=params.english_labels, nav_titles=params.nav_titles)
     samples = oc.sample_ad_examples(oc.default_sample_dir())
     dev = oc.dev_ad_examples(args.shared_data)
     gold = [ex.code for ex in dev]

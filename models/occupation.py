@@ -41,8 +41,13 @@ ESCO_FILE = Path("taxonomies/esco/occupations_no_v1.0.8.csv")
 CROSSWALK_FILE = Path("taxonomies/esco/esco_styrk08_crosswalk_NO_mapping_2022-09-20.csv")
 ESCO_EN_ZIP = Path("taxonomies/esco/ESCO dataset - v1.1.1 - classification - en - csv.zip")
 ESCO_EN_MEMBER = "occupations_en.csv"
+# NAV's job seekers by occupation: its `yrkesbetegnelse` column lists the job titles NAV files under each code.
+NAV_TITLES_FILE = Path("labour_market/nav_arbeidssokere_yrke_2002-2017.csv")
 # Sources of taxonomy labels (every other source is an ad).
-TAXONOMY_SOURCES = ("styrk08", "esco", "esco_en")
+TAXONOMY_SOURCES = ("styrk08", "esco", "esco_en", "nav_titles")
+# Norwegian label sources: they name codes in the words of ads, so they share the occupation heads and one
+# per-code weight budget.
+NORWEGIAN_LABEL_SOURCES = ("styrk08", "esco", "nav_titles")
 ENGLISH_LABELS = ("none", "preferred", "all")
 ADS_FILE = Path("job_ads/ads.jsonl")
 GOLD_FILE = Path(__file__).resolve().parent / "data" / "styrk08_gold_dev.csv"
@@ -251,10 +256,41 @@ def read_esco_labels(shared_data: Path, english: bool = False, alternatives: boo
     return labels
 
 
-def taxonomy_examples(shared_data: Path, english: str = "none") -> list[Example]:
+def read_nav_titles(shared_data: Path) -> dict[str, list[str]]:
+    """NAV's job titles per STYRK-08 code (rows coded in ISCO-08, i.e. STYRK-08, from 2012 on): the occupation
+    name and each `yrkesbetegnelse`. Titles are listed with ", " between them; a part that starts in lower case
+    continues the title before it ("Leder innen skogbruk, gartnerier mv.")."""
+    path = shared_data / NAV_TITLES_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is absent: pass nav_titles=False (Params) or put NAV's "
+                                f"'Arbeidssøkere yrke år' dataset there")
+    titles: dict[str, list[str]] = {}
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for row in csv.DictReader(handle, delimiter=";"):
+            code = (row.get("yrkeskode") or "").strip()
+            if row.get("isco_versjon") != "ISCO-08" or not re.fullmatch(r"\d{4}", code) or code == "0000":
+                continue
+            parts: list[str] = []
+            for part in (row.get("yrkesbetegnelse") or "").split(", "):
+                part = part.strip()
+                if not part or part == "*":
+                    continue
+                if parts and part[0].islower():
+                    parts[-1] += ", " + part
+                else:
+                    parts.append(part)
+            known = titles.setdefault(code, [])
+            for title in [(row.get("yrke") or "").strip(), *parts]:
+                if title and title not in known:
+                    known.append(title)
+    return titles
+
+
+def taxonomy_examples(shared_data: Path, english: str = "none", nav_titles: bool = False) -> list[Example]:
     """STYRK-08 titles and every Norwegian ESCO label of an occupation the crosswalk maps to a 4-digit code; with
     `english` "preferred" or "all", English ESCO labels of the same occupations too (ads in Norway often have
-    English titles; the many English alternative labels cost ten times the training time for no measured gain)."""
+    English titles; the many English alternative labels cost ten times the training time for no measured gain);
+    with `nav_titles`, NAV's job titles per code too (read_nav_titles)."""
     if english not in ENGLISH_LABELS:
         raise ValueError(f"english labels {english!r}: use one of {', '.join(ENGLISH_LABELS)}")
     names = read_styrk08(shared_data)
@@ -275,6 +311,10 @@ def taxonomy_examples(shared_data: Path, english: str = "none") -> list[Example]
                 if (label, code) not in seen:
                     seen.add((label, code))
                     examples.append(Example(code, label, source=source, key=uri))
+    if nav_titles:
+        examples.extend(Example(code, title, source="nav_titles", key=f"nav:{code}")
+                        for code, titles in sorted(read_nav_titles(shared_data).items()) if code in level4
+                        for title in titles)
     return examples
 
 
@@ -360,6 +400,7 @@ class Params:
     prune: float = 0.5
     english_labels: str = "none"  # English ESCO labels: none, preferred or all (see taxonomy_examples)
     english_weight: float = 0.5
+    nav_titles: bool = True  # NAV's job titles per code among the training labels (see read_nav_titles)
     semantic_english: str = "preferred"  # English ESCO labels among the e5 references: none, preferred or all
     calibration_folds: int = 5
     target_precision: float = 0.9
@@ -550,7 +591,7 @@ class OccupationClassifier:
         examples = [ex for ex in examples if ex.code != "0000"]
         if len({ex.code for ex in examples}) < 2:
             raise ValueError("training needs examples of at least two STYRK-08 codes")
-        heads = occupation_heads(ex.title for ex in examples if ex.source in ("styrk08", "esco"))
+        heads = occupation_heads(ex.title for ex in examples if ex.source in NORWEGIAN_LABEL_SOURCES)
         featurizer = Featurizer(params, heads)
         views = featurizer.views([as_item(ex, params) for ex in examples])
         counts = featurizer.counts(views)
@@ -714,6 +755,7 @@ def classifier_from_dir(path: Path, version: str = "unversioned",
         raise ValueError(f"{path}: parameters {sorted(unknown)} are unknown to this code; "
                          f"retrain with `radar train occupation`")
     params_dict["title_char_ngrams"] = tuple(params_dict["title_char_ngrams"])
+    params_dict.setdefault("nav_titles", False)  # artefacts from before the option were trained without them
     params = Params(**params_dict)
     shape = tuple(int(v) for v in npy_load(path / "coef_shape.npy"))
     coef = sp.csr_matrix((npy_load(path / "coef_data.npy").astype(np.float64), npy_load(path / "coef_indices.npy"),
@@ -1007,7 +1049,7 @@ def train(shared_data: Path, *, params: Params = Params(), sample_dir: Path | No
 
     started = time.perf_counter()
     labels = read_styrk08(shared_data)
-    taxonomy = taxonomy_examples(shared_data, english=params.english_labels)
+    taxonomy = taxonomy_examples(shared_data, english=params.english_labels, nav_titles=params.nav_titles)
     samples = sample_ad_examples(sample_dir or default_sample_dir())
     dev = dev_ad_examples(shared_data, gold_path) if gold_path else []
     held = [*samples, *dev]
@@ -1053,6 +1095,10 @@ def train(shared_data: Path, *, params: Params = Params(), sample_dir: Path | No
                         "sha256": [file_sha256(shared_data / ESCO_FILE), file_sha256(shared_data / CROSSWALK_FILE)],
                         "examples": sum(ex.source == "esco" for ex in taxonomy),
                         "occupations": len({ex.key for ex in taxonomy if ex.source == "esco"})},
+        "nav_titles": ({"file": str(NAV_TITLES_FILE), "sha256": file_sha256(shared_data / NAV_TITLES_FILE),
+                        "examples": sum(ex.source == "nav_titles" for ex in taxonomy),
+                        "codes": len({ex.code for ex in taxonomy if ex.source == "nav_titles"})}
+                       if params.nav_titles else None),
         "esco_english_labels": ({"file": str(ESCO_EN_ZIP), "sha256": file_sha256(shared_data / ESCO_EN_ZIP),
                                  "examples": sum(ex.source == "esco_en" for ex in taxonomy)}
                                 if params.english_labels != "none" else None),

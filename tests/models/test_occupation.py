@@ -52,6 +52,13 @@ DEV_ADS = [  # id, title, text, code
     ("a8", "Elektriker gr. L", REPOST, "7411"),  # the same job posted again under another title
 ]
 TEST_ADS = [("t1", "Sykepleier natt", "Vi søker sykepleier.")]  # test split: must never be used
+NAV_TITLES = [  # aar, code, yrke, yrkesbetegnelse, isco_versjon (NAV's layout, written for the test)
+    ("2010", "7137", "Elektrikere", "Elektriker (gammel kode)", "ISCO-88"),  # STYRK-98 code: left out
+    ("2016", "7411", "Elektrikere", "Installatør, Elektriker, bolig og næring, Kabelmontør", "ISCO-08"),
+    ("2017", "7411", "Elektrikere", "Installatør, Tavlemontør", "ISCO-08"),
+    ("2017", "2223", "Sykepleiere", "*", "ISCO-08"),
+    ("2017", "0000", "Uoppgitt", "Medarbeider (uoppgitt arbeidsområde)", "ISCO-08"),
+]
 
 
 def write_tiny_shared(root: Path) -> Path:
@@ -89,6 +96,14 @@ def write_tiny_shared(root: Path) -> Path:
     writer.writerow(["Occupation", "http://data.europa.eu/esco/occupation/unmapped", "9999", "astronaut", ""])
     with zipfile.ZipFile(tax / "esco" / "ESCO dataset - v1.1.1 - classification - en - csv.zip", "w") as archive:
         archive.writestr("occupations_en.csv", english.getvalue())
+    (root / "labour_market").mkdir()
+    with (root / "labour_market" / "nav_arbeidssokere_yrke_2002-2017.csv").open("w", encoding="utf-8-sig",
+                                                                                 newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(["aar", "yrke_grovgruppe", "yrke_fingruppe", "yrkeskode", "yrke", "yrkesbetegnelse",
+                         "isco_versjon", "antall_arbeidssokere"])
+        writer.writerows([(year, "x", "y", code, name, titles, isco, "10") for year, code, name, titles, isco
+                          in NAV_TITLES])
     (root / "job_ads").mkdir()
     with (root / "job_ads" / "ads.jsonl").open("w", encoding="utf-8") as handle:
         for ad_id, title, text, _ in DEV_ADS:
@@ -186,6 +201,19 @@ def test_taxonomy_examples_map_esco_labels_through_the_crosswalk(tiny: dict[str,
     assert by_label["elmontør"] == "7411" and by_label["sjåfør, tungbil"] == "8332"
     assert "driller" not in by_label  # English fallback labels are left out
     assert {ex.code for ex in examples if ex.source == "styrk08"} == {c for c, lvl, _, _ in STYRK if lvl == 4}
+
+
+def test_nav_titles_are_styrk08_rows_split_on_commas_that_start_a_title(tiny: dict[str, Path]) -> None:
+    titles = oc.read_nav_titles(tiny["shared"])
+    assert titles == {"7411": ["Elektrikere", "Installatør", "Elektriker, bolig og næring", "Kabelmontør",
+                               "Tavlemontør"],
+                      "2223": ["Sykepleiere"]}
+    examples = oc.taxonomy_examples(tiny["shared"], nav_titles=True)
+    nav = [ex for ex in examples if ex.source == "nav_titles"]
+    assert {ex.title for ex in nav if ex.code == "7411"} == set(titles["7411"])
+    assert [ex for ex in examples if ex.source != "nav_titles"] == oc.taxonomy_examples(tiny["shared"])
+    with pytest.raises(FileNotFoundError, match="nav_titles=False"):
+        oc.read_nav_titles(tiny["root"])
 
 
 def test_english_esco_labels_join_through_the_same_crosswalk(tiny: dict[str, Path]) -> None:
@@ -286,6 +314,8 @@ def test_artefact_has_a_model_card_and_verified_hash(trained) -> None:
     assert card["data"]["dev_ads"]["examples"] == len(DEV_ADS)
     assert card["data"]["sample_ads"]["examples"] == 2
     assert card["data"]["esco_labels"]["occupations"] == len(ESCO)
+    nav = card["data"]["nav_titles"]
+    assert nav == {"file": str(oc.NAV_TITLES_FILE), "sha256": nav["sha256"], "examples": 6, "codes": 2}
     assert card["params"]["hash_bits"] == 16 and card["created"] and card["training_seconds"] >= 0
     assert card["metrics"]["cv_dev_ads"]["n"] == len(DEV_ADS)
     assert 0 <= card["calibration"]["threshold"] <= 1
@@ -304,7 +334,8 @@ def test_training_is_deterministic(tiny: dict[str, Path], trained, tmp_path: Pat
 
 def test_loaded_model_predicts_like_the_trained_one(tiny: dict[str, Path], trained) -> None:
     fresh = oc.OccupationClassifier.fit(
-        [*oc.taxonomy_examples(tiny["shared"]), *oc.sample_ad_examples(tiny["samples"]),
+        [*oc.taxonomy_examples(tiny["shared"], nav_titles=FAST.nav_titles),
+         *oc.sample_ad_examples(tiny["samples"]),
          *oc.dev_ad_examples(tiny["shared"], tiny["gold"])], oc.read_styrk08(tiny["shared"]), FAST)
     loaded = oc.load_classifier(trained.version, str(trained.path.parent.parent))
     items = [oc.Item("1", "Elektriker", ""), oc.Item("2", "Kontorassistent", "arkiv og post")]
@@ -567,8 +598,10 @@ def test_cli_train_can_leave_current_alone(tiny: dict[str, Path], tmp_path: Path
 # -- real data (skips without ../shared/data) -------------------------------------------------------------------------
 
 def test_real_taxonomy_and_dev_gold_load(shared_data: Path) -> None:
-    examples = oc.taxonomy_examples(shared_data)
+    examples = oc.taxonomy_examples(shared_data, nav_titles=True)
     assert len({ex.code for ex in examples}) >= 400 and sum(ex.source == "esco" for ex in examples) > 5000
+    nav = {ex.title: ex.code for ex in examples if ex.source == "nav_titles"}
+    assert len(nav) > 4000 and nav["Lagersjef"] == "1324"
     dev = oc.dev_ad_examples(shared_data)
     assert len(dev) == 155 and all(ex.source == "dev_ad" for ex in dev)
     assert len(set(oc.read_dev_ads(shared_data))) == 155
