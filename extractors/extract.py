@@ -25,7 +25,8 @@ from extractors.taxonomy import Lexicon
 log = logging.getLogger(__name__)
 
 EXTRACTOR_NAME = "radar-extractor"
-EXTRACTOR_CODE_VERSION = "0.3"  # 0.3: words of organisation names are no longer mentions
+# 0.3: words of organisation names are no longer mentions; 0.4: nor words on the employer's own business.
+EXTRACTOR_CODE_VERSION = "0.4"
 CHUNK_CHARS = 50_000  # longer texts are processed in line-aligned chunks (a 1 MB text is 20 chunks)
 LINKED, UNMAPPED = "span-model-linked", "span-model-unmapped"
 LINK_MEMO_SIZE = 200_000  # distinct mention texts whose links an Extractor keeps for the rest of its life

@@ -16,7 +16,9 @@ How the two sources combine, when the span model ran:
   model's agreement (on held-out ads only a quarter of the lemma-only ones were right).
 Without the span model (not trained yet, or excluded) the lexicon candidates in annotated sections are
 the mentions. Either way a capitalised word of an organisation's name ("Glomma Revisjon AS") is dropped: four of
-13 wrong concepts in a hand-judged sample of 200 mentions were employers' names.
+13 wrong concepts in a hand-judged sample of 200 mentions were employers' names. So is a mention in a sentence on
+the employer's own business outside the requirement lists ("Vi leverer prosjektering av VVS-anlegg"): ANNOTATION.md
+leaves the company's activities out.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from extractors.components.lexicon_matcher import SCORES
-from extractors.components.sections import NOT_ANNOTATED, doc_text, line_at, requirement_of, sentence_starts
+from extractors.components.sections import (LISTS_OF_REQUIREMENTS, NOT_ANNOTATED, doc_text, is_company_sentence,
+                                            line_at, requirement_of, sentence_around, sentence_starts)
 
 SPAN_MODEL_SCORE = 0.7
 OUTSIDE_MODEL_METHODS = ("lexicon", "lexicon-coordination")
@@ -52,6 +55,7 @@ class MergePolicy:
     filter_sections: bool = True
     outside_model_methods: tuple[str, ...] = OUTSIDE_MODEL_METHODS
     snap_to_lexicon: bool = True
+    drop_company_sentences: bool = True
 
 
 def trim(doc: Doc, span: Span) -> Span | None:
@@ -70,6 +74,14 @@ def annotated(span: Span) -> bool:
     """False for headings and for offers, employer blurbs and application details."""
     line = line_at(span.doc, span.start)
     return line is None or not (line.kind in NOT_ANNOTATED or line.is_heading)
+
+
+def about_the_company(doc: Doc, span: Span, starts) -> bool:  # noqa: ANN001  (numpy array)
+    """True for a mention in a sentence on the employer's own business, outside requirement lists."""
+    line = line_at(doc, span.start)
+    if line is not None and line.kind in LISTS_OF_REQUIREMENTS:
+        return False
+    return is_company_sentence(sentence_around(doc, span.start_char, span.end_char, starts)[0])
 
 
 def in_organisation_name(doc: Doc, span: Span) -> bool:
@@ -147,6 +159,8 @@ class MentionAssembler:
                 continue
             if in_organisation_name(doc, span):
                 continue
+            if self.policy.drop_company_sentences and about_the_company(doc, span, starts):
+                continue
             mention = Span(doc, span.start, span.end, label=kind, kb_id=concept_id or "")
             mentions.append(mention)
             ext = mention._  # one extension proxy per mention, not one per attribute
@@ -163,12 +177,14 @@ class MentionAssembler:
     "radar_mentions",
     default_config={"lexicon_component": "radar_lexicon_matcher", "span_component": "radar_spans",
                     "keep_lexicon_outside_model": True, "filter_sections": True,
-                    "outside_model_methods": list(OUTSIDE_MODEL_METHODS), "snap_to_lexicon": True},
+                    "outside_model_methods": list(OUTSIDE_MODEL_METHODS), "snap_to_lexicon": True,
+                    "drop_company_sentences": True},
 )
 def make_mention_assembler(nlp: Language, name: str, lexicon_component: str, span_component: str,
                            keep_lexicon_outside_model: bool, filter_sections: bool,
-                           outside_model_methods: list[str], snap_to_lexicon: bool) -> MentionAssembler:
+                           outside_model_methods: list[str], snap_to_lexicon: bool,
+                           drop_company_sentences: bool) -> MentionAssembler:
     """Factory: the merge policy is configuration, so experiments change config.cfg, not code."""
     return MentionAssembler(nlp, lexicon_component, span_component,
                             MergePolicy(keep_lexicon_outside_model, filter_sections, tuple(outside_model_methods),
-                                        snap_to_lexicon))
+                                        snap_to_lexicon, drop_company_sentences))

@@ -29,6 +29,7 @@ APPLY = "apply"
 INTRO = "intro"
 SECTION_KINDS = (INTRO, TASKS, REQUIREMENTS, PREFERRED, WISHES, PERSONAL, OFFER, EMPLOYER, APPLY)
 NOT_ANNOTATED = frozenset({OFFER, EMPLOYER, APPLY})
+LISTS_OF_REQUIREMENTS = frozenset({REQUIREMENTS, PREFERRED, WISHES})
 
 REQUIRED, PREFERRED_LEVEL, UNSPECIFIED = "REQUIRED", "PREFERRED", "UNSPECIFIED"
 REQUIREMENT_LEVELS = (REQUIRED, PREFERRED_LEVEL, UNSPECIFIED)
@@ -268,6 +269,25 @@ PERSONAL_PROSE = re.compile(r"^(?:som person|du er\b|i tillegg er du|du trives|d
 def is_personal_prose(text: str) -> bool:
     """Running text that describes the person ('Som person er du strukturert ...'), not a requirement list."""
     return len(text.split()) >= 6 and bool(PERSONAL_PROSE.search(text.strip()))
+
+
+# A sentence about the employer's own business ("Vi leverer prosjektering av VVS-anlegg", "Kommunen driv
+# heimetenester", "Nordvik Elektro AS er en leverandør av ..."): not annotated, wherever it stands, unless it also
+# speaks of the person sought.
+COMPANY_SUBJECT = re.compile(
+    r"^\W*(?:vi|[A-ZÆØÅ][\w&\-]*(?:\s+[A-ZÆØÅ][\w&\-]*)*\s+(?:AS|ASA|SA|HF|IKS|KF|kommune|fylkeskommune)|"
+    r"selskapet|firmaet|bedriften|konsernet|virksomheten|verksemda|kommunen|avdelingen|enheten|seksjonen)\b"
+    r"[^.!?\n]{0,80}?\b(?:er|var|har|leverer|tilbyr|jobber|arbeider|driver|driv|består|utfører|produserer|eies|"
+    r"eigast|holder|ligger|omfatter|satser)\b", re.IGNORECASE)
+ABOUT_THE_WORKER = re.compile(
+    r"\b(?:du|deg|din|dine|ditt|søker|søkjer|søkes|ønsker|ønskjer|ynskjer|kandidat|person|personen|stillingen|"
+    r"forutset|føreset|krav|you|your|ser etter|trenger|treng)\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=LINE_CACHE)
+def is_company_sentence(sentence: str) -> bool:
+    """True for a sentence on what the employer is or does: ANNOTATION.md leaves the company's activities out."""
+    return bool(COMPANY_SUBJECT.search(sentence)) and not ABOUT_THE_WORKER.search(sentence)
 
 
 def classify_lines(text: str) -> list[Line]:

@@ -133,3 +133,11 @@ def test_words_of_an_employer_name_are_not_competences(rules_only: Extractor) ->
     mentions = rules_only.extract(text)
     assert [m.text for m in mentions if m.text.lower() == "revisjon"] == ["revisjon"]
     assert all(m.start > text.index(" AS") for m in mentions)
+
+
+def test_the_employers_own_business_is_not_a_competence(rules_only: Extractor) -> None:
+    text = ("Nordvik VVS AS leverer prosjektering av sanitæranlegg og energirådgivning.\n"
+            "Kvalifikasjoner:\n- Erfaring med prosjektering av sanitæranlegg")
+    mentions = rules_only.extract(text)
+    assert mentions and all(m.start > text.index("Kvalifikasjoner") for m in mentions)
+    assert "prosjektering" in [m.text for m in mentions]

@@ -16,6 +16,7 @@ from extractors.components.sections import (
     WISHES,
     classify_heading,
     classify_lines,
+    is_company_sentence,
     requirement_of,
     split_lines,
 )
@@ -137,3 +138,16 @@ def test_requirement_levels_nynorsk(nlp_nn, text: str, mention: str, expected: s
 def test_intro_before_any_heading(nlp) -> None:
     doc = nlp("Vi søker en elektriker med fagbrev.")
     assert doc[0]._.section == INTRO
+
+
+@pytest.mark.parametrize("sentence, company", [
+    ("Vi leverer prosjektering av VVS-anlegg og energirådgivning til næringsbygg.", True),
+    ("Nordvik Elektro AS er en leverandør av automasjon og elektroinstallasjoner.", True),
+    ("Kommunen driv heimetenester og sjukeheim med tverrfagleg samarbeid.", True),
+    ("Vi søker en elektriker med erfaring innen automasjon.", False),
+    ("Vi har behov for deg som kan prosjektering av VVS-anlegg.", False),
+    ("Du har erfaring med prosjektering.", False),
+    ("Erfaring med prosjektering er en fordel.", False),
+])
+def test_company_sentences_are_told_from_sentences_about_the_worker(sentence: str, company: bool) -> None:
+    assert is_company_sentence(sentence) is company
