@@ -82,7 +82,7 @@ def train_span(
     from models.span_model import SpanTrainParams, cross_validate, examples_by_lang, save_span_model, train_span_model
 
     sets = team_examples(ads, annotations_dir)
-    examples = [e for name in ("dev_ads", "nb_sentences", "nn_sentences") for e in sets[name]]
+    examples = [e for name in sets for e in sets[name]]
     params = SpanTrainParams(**({"epochs": epochs} if epochs else {}), seed=seed)
     metrics = {}
     if cv:
@@ -93,7 +93,8 @@ def train_span(
     nlp = train_span_model(examples, params, progress=_echo)
     seconds = time.perf_counter() - started
     data = {"dev_ads": len(sets["dev_ads"]), "nb_sentences": len(sets["nb_sentences"]),
-            "nn_sentences": len(sets["nn_sentences"]), "by_lang": examples_by_lang(examples),
+            "nn_sentences": len(sets["nn_sentences"]), "written_ads": len(sets.get("written_ads", [])),
+            "by_lang": examples_by_lang(examples),
             "mentions": sum(len(e.mentions) for e in examples), "ads_file": ads.name,
             "dev_ad_ids": [e.id for e in sets["dev_ads"]]}  # so later annotations can be scored as held out
     artefact = save_span_model(nlp, version=version or f"v{date.today():%Y%m%d}", data=data, params=params,

@@ -126,10 +126,14 @@ def load_examples(reference_path: Path, texts_path: Path | None = None) -> list[
 
 
 def team_examples(ads_path: Path, annotations_dir: Path | None = None) -> dict[str, list[Example]]:
-    """The three annotated sets by name: dev_ads (texts from ads_path), nb_sentences, nn_sentences."""
+    """The annotated sets by name: dev_ads (texts from ads_path), nb_sentences, nn_sentences and, where the
+    folder has it, written_ads (whole ads the team wrote, nb and nn)."""
     directory = annotations_dir or default_annotations_dir()
-    return {
+    sets = {
         "dev_ads": load_examples(directory / "dev_ads.jsonl", ads_path),
         "nb_sentences": load_examples(directory / "nb_sentences.jsonl"),
         "nn_sentences": load_examples(directory / "nn_sentences.jsonl"),
     }
+    if (directory / "written_ads.jsonl").is_file():
+        sets["written_ads"] = load_examples(directory / "written_ads.jsonl")
+    return sets

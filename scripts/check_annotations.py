@@ -5,6 +5,7 @@ Checks
   extractors/annotations/dev_ads.jsonl        (offsets into ads.jsonl `text`, dev split only)
   extractors/annotations/nn_sentences.jsonl   (offsets into each record's own `text`)
   extractors/annotations/nb_sentences.jsonl   (idem)
+  extractors/annotations/written_ads.jsonl    (idem; whole ads written by the team, nb and nn)
 
 Usage:
   python scripts/check_annotations.py [ADS_JSONL] [--quiet]
@@ -168,7 +169,7 @@ def main(argv=None) -> int:
         summaries.append(summarize("dev_ads.jsonl", recs))
 
     # --- self-written sentences ----------------------------------------
-    for fname, lang in (("nn_sentences.jsonl", "nn"), ("nb_sentences.jsonl", "nb")):
+    for fname, lang in (("nn_sentences.jsonl", "nn"), ("nb_sentences.jsonl", "nb"), ("written_ads.jsonl", None)):
         path = ann_dir / fname
         if not path.exists():
             errors.append(f"missing {path}")
@@ -184,7 +185,7 @@ def main(argv=None) -> int:
             if rid in seen:
                 errors.append(f"{label}: duplicate id")
             seen.add(rid)
-            if r["lang"] != lang:
+            if r["lang"] != lang and (lang is not None or r["lang"] not in ("nb", "nn")):
                 errors.append(f"{label}: lang {r['lang']!r} != {lang!r}")
             if not isinstance(r["text"], str) or not r["text"].strip():
                 errors.append(f"{label}: empty text")
