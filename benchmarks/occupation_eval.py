@@ -5,8 +5,8 @@ Run:  .venv/bin/python benchmarks/occupation_eval.py [--shared-data DIR] [--fold
 Writes benchmarks/results/occupation_eval.json and prints the same JSON.
 
 Two honest settings:
-- taxonomy-only: trained on STYRK-08 titles, Norwegian ESCO labels (via the crosswalk) and the team's sample ads;
-  no dev ad is ever in training.
+- taxonomy-only: trained on STYRK-08 titles, Norwegian ESCO labels (via the crosswalk), NAV's job titles, the
+  team's sample ads and its written, hand-coded ads; no dev ad is ever in training.
 - with dev ads in CV: grouped K-fold over the dev ads (near-duplicates kept in one fold); each dev ad is predicted
   by a model trained on the taxonomy, the sample ads and the dev ads of the other folds only.
 Test-split ads are dropped while reading and never looked at.
@@ -150,6 +150,7 @@ def main() -> None:
     labels = oc.read_styrk08(args.shared_data)
     taxonomy = oc.taxonomy_examples(args.shared_data, english=params.english_labels, nav_titles=params.nav_titles)
     samples = oc.sample_ad_examples(oc.default_sample_dir())
+    written = oc.written_ad_examples()  # the team's written, hand-coded ads: always training, never scored
     dev = oc.dev_ad_examples(args.shared_data)
     gold = [ex.code for ex in dev]
     with oc.GOLD_FILE.open(encoding="utf-8", newline="") as handle:
@@ -157,14 +158,14 @@ def main() -> None:
     confidence = [confidence_of.get(ex.key, "") for ex in dev]
     result: dict = {
         "data": {"dev_ads": len(dev), "dev_groups": len(set(oc.duplicate_groups(dev))),
-                 "dev_codes": len(set(gold)), "sample_ads": len(samples), "taxonomy_examples": len(taxonomy),
+                 "dev_codes": len(set(gold)), "sample_ads": len(samples), "written_ads": len(written), "taxonomy_examples": len(taxonomy),
                  "taxonomy_codes": len({ex.code for ex in taxonomy})},
         "params": {k: v for k, v in vars(params).items()},
     }
 
     # Baselines, taxonomy-only setting: training = taxonomy + sample ads.
     majority = majority_baseline(samples, len(dev))
-    table = lookup_table([*taxonomy, *samples])
+    table = lookup_table([*taxonomy, *written, *samples])
     lookup, hits = lookup_baseline(table, dev, majority[0])
     # Baselines, CV setting: the same, plus the dev ads of the other folds.
     cv_groups = oc.duplicate_groups(dev)
@@ -174,7 +175,7 @@ def main() -> None:
         train_dev = [ex for ex, f in zip(dev, cv_folds) if f != k]
         mine = [i for i, f in enumerate(cv_folds) if f == k]
         major = majority_baseline([*samples, *train_dev], 1)[0]
-        predicted, fold_hits = lookup_baseline(lookup_table([*taxonomy, *samples, *train_dev]),
+        predicted, fold_hits = lookup_baseline(lookup_table([*taxonomy, *written, *samples, *train_dev]),
                                                [dev[i] for i in mine], major)
         cv_hits += fold_hits
         for i, p in zip(mine, predicted):
@@ -182,14 +183,14 @@ def main() -> None:
 
     # The model, taxonomy-only.
     started = time.perf_counter()
-    tax_model = oc.OccupationClassifier.fit([*taxonomy, *samples], labels, params)
+    tax_model = oc.OccupationClassifier.fit([*taxonomy, *written, *samples], labels, params)
     tax_fit_seconds = time.perf_counter() - started
     tax_pred = [tax_model.classes[k] for k in tax_model.decision([oc.as_item(ex) for ex in dev]).argmax(axis=1)]
     pure_model = oc.OccupationClassifier.fit(taxonomy, labels, params)
     pure_pred = [pure_model.classes[k] for k in pure_model.decision([oc.as_item(ex) for ex in dev]).argmax(axis=1)]
 
     # The model with dev ads in grouped CV (the same folds as the baselines).
-    cv = oc.cross_validate([*taxonomy, *samples], dev, labels, params, args.folds)
+    cv = oc.cross_validate([*taxonomy, *written, *samples], dev, labels, params, args.folds)
     assert cv.folds == cv_folds
     linear_pred = cv.predicted()
     linear_cf = cross_fitted_probs(cv, lambda rest, rows: linear_probs(cv, rest, rows))
@@ -204,7 +205,7 @@ def main() -> None:
     if encoder is not None:
         cpu = time.process_time()
         vectors = sem.PhraseVectors(encoder, args.phrase_cache or models_dir / "occupation-cache")
-        references = [*taxonomy, *samples, *oc.semantic_references(args.shared_data, params)]
+        references = [*taxonomy, *written, *samples, *oc.semantic_references(args.shared_data, params)]
         semantic = oc.semantic_cv_scores(vectors, references, dev, cv.folds, cv.classes, params)
         semantic_cpu = time.process_time() - cpu
         label_only = oc.semantic_index(vectors, references, cv.classes, params).scores(
@@ -231,7 +232,7 @@ def main() -> None:
 
     # Full training as `radar train occupation` fits the final model (taxonomy + sample + all dev ads).
     started = time.perf_counter()
-    final = oc.OccupationClassifier.fit([*taxonomy, *samples, *dev], labels, params)
+    final = oc.OccupationClassifier.fit([*taxonomy, *written, *samples, *dev], labels, params)
     final_fit_seconds = time.perf_counter() - started
     if encoder is not None and vectors is not None:
         index = oc.semantic_index(vectors, [*references, *dev], final.classes, params)

@@ -101,13 +101,17 @@ def train_occupation(
         "--out", help="Artefact root to write occupation/<version>/ into (default: models/artefacts).")] = None,
     version: Annotated[Optional[str], typer.Option(help="Version name (default: v<format>-<content hash>).")] = None,
     no_dev: Annotated[bool, typer.Option("--no-dev", help="Leave the hand-coded dev ads out of training.")] = False,
+    written_ads: Annotated[Optional[Path], typer.Option(
+        "--written-ads", help="The team's written, hand-coded ads (JSONL: id, title, jobtitle, text, styrk08; "
+                              "default: models/data/written_occupation_ads.jsonl).")] = None,
+    no_written: Annotated[bool, typer.Option("--no-written", help="Leave the written ads out of training.")] = False,
     keep_current: Annotated[bool, typer.Option(
         "--keep-current", help="Store the new version but leave CURRENT (what the pipelines load) as it is.")] = False,
     models_dir: ModelsCache = None,
     no_e5: NoE5 = False,
 ) -> None:
     """Train the STYRK-08 occupation classifier from ../shared/data and the team's labelled ads."""
-    from models.occupation import GOLD_FILE, default_shared_data, load_encoder, train
+    from models.occupation import GOLD_FILE, WRITTEN_ADS_FILE, default_shared_data, load_encoder, train
 
     data = shared_data or default_shared_data()
     if not (data / "taxonomies").is_dir():
@@ -116,9 +120,12 @@ def train_occupation(
         typer.echo(f"radar train occupation: {data} is absent, nothing to train; the committed model in "
                    f"models/artefacts/occupation/ stays in use (pass --shared-data PATH to train)", err=True)
         return
+    if written_ads is not None and not written_ads.is_file():
+        raise ConfigError(f"--written-ads {written_ads}: no such file; pass the JSONL of hand-coded ads or --no-written")
     cache = occupation_models_dir(models_dir)
     encoder = None if no_e5 else load_encoder(cache)
-    artefact = train(data, gold_path=None if no_dev else GOLD_FILE, root=out, version=version,
+    artefact = train(data, gold_path=None if no_dev else GOLD_FILE,
+                     written_path=None if no_written else (written_ads or WRITTEN_ADS_FILE), root=out, version=version,
                      make_current=not keep_current, encoder=encoder, cache_dir=cache / "occupation-cache")
     card = artefact.card
     dev = card["metrics"].get("cv_dev_ads", {})

@@ -141,17 +141,31 @@ def write_samples(folder: Path) -> Path:
     return folder
 
 
+WRITTEN = [  # id, title, jobtitle, text, code: ads the team writes, coded by hand
+    ("w1", "Tavlemontør søkes", "Tavlemontør", "Montering av tavler og skap i verkstaden.", "7411"),
+    ("w2", "Bli med på laget!", "Kantinekokk", "Vi søker en kokk til kantina vår.", "5120"),
+]
+
+
+def write_written(path: Path) -> Path:
+    path.write_text("".join(json.dumps({"id": i, "title": t, "jobtitle": j, "text": x, "styrk08": c},
+                                       ensure_ascii=False) + "\n" for i, t, j, x, c in WRITTEN), encoding="utf-8")
+    return path
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("occupation")
     return {"shared": write_tiny_shared(root / "shared"), "gold": write_gold(root / "gold.csv"),
-            "samples": write_samples(root / "samples"), "root": root}
+            "samples": write_samples(root / "samples"), "written": write_written(root / "written.jsonl"),
+            "root": root}
 
 
 @pytest.fixture(scope="module")
 def trained(tiny: dict[str, Path]):
     """One artefact trained end to end on the tiny data, as `radar train occupation` does."""
     return oc.train(tiny["shared"], params=FAST, sample_dir=tiny["samples"], gold_path=tiny["gold"],
+                    written_path=tiny["written"],
                     root=tiny["root"] / "artefacts")
 
 
@@ -214,6 +228,23 @@ def test_nav_titles_are_styrk08_rows_split_on_commas_that_start_a_title(tiny: di
     assert [ex for ex in examples if ex.source != "nav_titles"] == oc.taxonomy_examples(tiny["shared"])
     with pytest.raises(FileNotFoundError, match="nav_titles=False"):
         oc.read_nav_titles(tiny["root"])
+
+
+def test_written_ads_are_read_and_checked(tiny: dict[str, Path], tmp_path: Path) -> None:
+    examples = oc.written_ad_examples(tiny["written"])
+    assert [(ex.key, ex.code, ex.jobtitle, ex.source) for ex in examples] == [
+        ("w1", "7411", "Tavlemontør", "written_ad"), ("w2", "5120", "Kantinekokk", "written_ad")]
+    assert oc.written_ad_examples(None) == [] and oc.written_ad_examples(tmp_path / "absent.jsonl") == []
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x", "title": "Kokk", "styrk08": "512"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="bad.jsonl:1"):
+        oc.written_ad_examples(bad)
+
+
+def test_committed_written_ads_carry_level4_codes() -> None:
+    examples = oc.written_ad_examples()
+    assert len(examples) >= 400 and len({ex.key for ex in examples}) == len(examples)
+    assert len({ex.code for ex in examples}) >= 200
 
 
 def test_english_esco_labels_join_through_the_same_crosswalk(tiny: dict[str, Path]) -> None:
@@ -313,6 +344,8 @@ def test_artefact_has_a_model_card_and_verified_hash(trained) -> None:
     assert card["content_hash"] == directory_hash(trained.path)
     assert card["data"]["dev_ads"]["examples"] == len(DEV_ADS)
     assert card["data"]["sample_ads"]["examples"] == 2
+    assert card["data"]["written_ads"]["examples"] == len(WRITTEN)
+    assert card["metrics"]["cv_sample_ads"]["n"] == 2  # written ads train but are never scored or calibrated on
     assert card["data"]["esco_labels"]["occupations"] == len(ESCO)
     nav = card["data"]["nav_titles"]
     assert nav == {"file": str(oc.NAV_TITLES_FILE), "sha256": nav["sha256"], "examples": 6, "codes": 2}
@@ -325,6 +358,7 @@ def test_artefact_has_a_model_card_and_verified_hash(trained) -> None:
 
 def test_training_is_deterministic(tiny: dict[str, Path], trained, tmp_path: Path) -> None:
     again = oc.train(tiny["shared"], params=FAST, sample_dir=tiny["samples"], gold_path=tiny["gold"],
+                    written_path=tiny["written"],
                      root=tmp_path, make_current=False)
     assert again.content_hash == trained.content_hash and again.version == trained.version
     for path in trained.path.iterdir():
@@ -335,7 +369,7 @@ def test_training_is_deterministic(tiny: dict[str, Path], trained, tmp_path: Pat
 def test_loaded_model_predicts_like_the_trained_one(tiny: dict[str, Path], trained) -> None:
     fresh = oc.OccupationClassifier.fit(
         [*oc.taxonomy_examples(tiny["shared"], nav_titles=FAST.nav_titles),
-         *oc.sample_ad_examples(tiny["samples"]),
+         *oc.written_ad_examples(tiny["written"]), *oc.sample_ad_examples(tiny["samples"]),
          *oc.dev_ad_examples(tiny["shared"], tiny["gold"])], oc.read_styrk08(tiny["shared"]), FAST)
     loaded = oc.load_classifier(trained.version, str(trained.path.parent.parent))
     items = [oc.Item("1", "Elektriker", ""), oc.Item("2", "Kontorassistent", "arkiv og post")]
@@ -484,6 +518,7 @@ def test_phrase_vectors_embed_each_phrase_once_across_runs(tmp_path: Path) -> No
 def trained_e5(tiny: dict[str, Path]):
     """The tiny artefact trained with the trigram stand-in encoder."""
     return oc.train(tiny["shared"], params=FAST, sample_dir=tiny["samples"], gold_path=tiny["gold"],
+                    written_path=tiny["written"],
                     root=tiny["root"] / "artefacts-e5", encoder=TrigramEncoder(), cache_dir=tiny["root"] / "cache")
 
 
@@ -521,6 +556,7 @@ def test_semantic_model_predicts_with_its_encoder_and_falls_back_without(trained
 
 def test_training_with_an_encoder_is_deterministic(tiny: dict[str, Path], trained_e5, tmp_path: Path) -> None:
     again = oc.train(tiny["shared"], params=FAST, sample_dir=tiny["samples"], gold_path=tiny["gold"],
+                    written_path=tiny["written"],
                      root=tmp_path, make_current=False, encoder=TrigramEncoder())
     assert again.content_hash == trained_e5.content_hash
 
@@ -587,6 +623,7 @@ def test_cli_train_can_leave_current_alone(tiny: dict[str, Path], tmp_path: Path
     (tmp_path / "occupation" / "CURRENT").write_text("v1-old\n", encoding="utf-8")
     result = CliRunner().invoke(cli_app(), ["train", "occupation", "--shared-data", str(tiny["shared"]),
                                             "--out", str(tmp_path), "--no-dev", "--keep-current",
+                                            "--written-ads", str(tiny["written"]),
                                             "--models-dir", str(tmp_path / "no-encoder-here")])
     assert result.exit_code == 0, result.output
     assert "linear model only" in result.output
