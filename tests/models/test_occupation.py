@@ -639,6 +639,8 @@ def test_real_taxonomy_and_dev_gold_load(shared_data: Path) -> None:
     assert len({ex.code for ex in examples}) >= 400 and sum(ex.source == "esco" for ex in examples) > 5000
     nav = {ex.title: ex.code for ex in examples if ex.source == "nav_titles"}
     assert len(nav) > 4000 and nav["Lagersjef"] == "1324"
+    level4 = {code for code in oc.read_styrk08(shared_data) if len(code) == 4}
+    assert {ex.code for ex in oc.written_ad_examples()} <= level4
     dev = oc.dev_ad_examples(shared_data)
     assert len(dev) == 155 and all(ex.source == "dev_ad" for ex in dev)
     assert len(set(oc.read_dev_ads(shared_data))) == 155
