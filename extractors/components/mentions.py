@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
@@ -76,7 +77,7 @@ def annotated(span: Span) -> bool:
     return line is None or not (line.kind in NOT_ANNOTATED or line.is_heading)
 
 
-def about_the_company(doc: Doc, span: Span, starts) -> bool:  # noqa: ANN001  (numpy array)
+def about_the_company(doc: Doc, span: Span, starts: np.ndarray) -> bool:
     """True for a mention in a sentence on the employer's own business, outside requirement lists."""
     line = line_at(doc, span.start)
     if line is not None and line.kind in LISTS_OF_REQUIREMENTS:
