@@ -26,14 +26,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import numpy as np
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from extractors.components.lexicon_matcher import SCORES
-from extractors.components.sections import (LISTS_OF_REQUIREMENTS, NOT_ANNOTATED, doc_text, is_company_sentence,
-                                            line_at, requirement_of, sentence_around, sentence_starts)
+from extractors.components.sections import (INTRO, LISTS_OF_REQUIREMENTS, NOT_ANNOTATED, Line, doc_text,
+                                            is_company_sentence, line_at, requirement_for, sentence_starts,
+                                            span_sentence)
 
 SPAN_MODEL_SCORE = 0.7
 OUTSIDE_MODEL_METHODS = ("lexicon", "lexicon-coordination")
@@ -71,18 +71,14 @@ def trim(doc: Doc, span: Span) -> Span | None:
     return Span(doc, start, end, label=span.label, kb_id=span.kb_id)
 
 
-def annotated(span: Span) -> bool:
-    """False for headings and for offers, employer blurbs and application details."""
-    line = line_at(span.doc, span.start)
+def annotated(line: Line | None) -> bool:
+    """False on headings and on lines of offers, employer blurbs and application details."""
     return line is None or not (line.kind in NOT_ANNOTATED or line.is_heading)
 
 
-def about_the_company(doc: Doc, span: Span, starts: np.ndarray) -> bool:
+def about_the_company(line: Line | None, sentence: str) -> bool:
     """True for a mention in a sentence on the employer's own business, outside requirement lists."""
-    line = line_at(doc, span.start)
-    if line is not None and line.kind in LISTS_OF_REQUIREMENTS:
-        return False
-    return is_company_sentence(sentence_around(doc, span.start_char, span.end_char, starts)[0])
+    return (line is None or line.kind not in LISTS_OF_REQUIREMENTS) and is_company_sentence(sentence)
 
 
 def in_organisation_name(doc: Doc, span: Span) -> bool:
@@ -156,18 +152,21 @@ class MentionAssembler:
         mentions = []
         starts = sentence_starts(doc)
         for span, kind, concept_id, method, score in chosen:
-            if self.policy.filter_sections and not annotated(span):
+            # One line and one sentence per mention serve the section filter, the company rule and the level.
+            line = line_at(doc, span.start)
+            if self.policy.filter_sections and not annotated(line):
                 continue
             if in_organisation_name(doc, span):
                 continue
-            if self.policy.drop_company_sentences and about_the_company(doc, span, starts):
+            sentence, offset = span_sentence(doc, span, span.start_char, starts)
+            if self.policy.drop_company_sentences and about_the_company(line, sentence):
                 continue
             mention = Span(doc, span.start, span.end, label=kind, kb_id=concept_id or "")
             mentions.append(mention)
             ext = mention._  # one extension proxy per mention, not one per attribute
             ext.method = method
             ext.score = score
-            ext.requirement = requirement_of(doc, mention.start_char, mention.end_char, starts)
+            ext.requirement = requirement_for(line or INTRO, sentence, offset, span.end_char - span.start_char)
             ext.concept_label = (concepts[concept_id].label_nb or concepts[concept_id].label_en) \
                 if concept_id else None
         doc.spans["mentions"] = sorted(filter_spans(mentions), key=lambda s: s.start)

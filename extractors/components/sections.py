@@ -554,13 +554,13 @@ def sentence_starts(doc: Doc) -> np.ndarray:
 def sentence_around(doc: Doc, start_char: int, end_char: int, starts: np.ndarray | None = None) -> tuple[str, int]:
     """The sentence holding a character span and the span's offset in it (the whole text when unsegmented)."""
     span = doc.char_span(start_char, end_char, alignment_mode="expand")
-    return _sentence_around(doc, span, start_char, starts)
+    return span_sentence(doc, span, start_char, starts)
 
 
-def _sentence_around(doc: Doc, span: Span | None, start_char: int,
+def span_sentence(doc: Doc, span: Span | None, start_char: int,
                      starts: np.ndarray | None) -> tuple[str, int]:
     """sentence_around for a span already aligned to tokens: the sentence is sliced from the doc's text
-    (built once per doc) instead of rebuilt from a Token object per word."""
+    (built once per doc) instead of rebuilt from a Token object per word; start_char gives the offset."""
     if span is None or not len(span) or not doc.has_annotation("SENT_START"):
         return doc_text(doc), start_char
     starts = sentence_starts(doc) if starts is None else starts
@@ -578,5 +578,5 @@ def requirement_of(doc: Doc, start_char: int, end_char: int, starts: np.ndarray 
     """Requirement level of the mention at these offsets, from its line's section and its sentence's cues."""
     span = doc.char_span(start_char, end_char, alignment_mode="expand")
     line = line_at(doc, span.start) if span is not None and len(span) else None
-    sentence, offset = _sentence_around(doc, span, start_char, starts)
+    sentence, offset = span_sentence(doc, span, start_char, starts)
     return requirement_for(line or INTRO, sentence, offset, end_char - start_char)
