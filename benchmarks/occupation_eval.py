@@ -158,7 +158,8 @@ def main() -> None:
     confidence = [confidence_of.get(ex.key, "") for ex in dev]
     result: dict = {
         "data": {"dev_ads": len(dev), "dev_groups": len(set(oc.duplicate_groups(dev))),
-                 "dev_codes": len(set(gold)), "sample_ads": len(samples), "written_ads": len(written), "taxonomy_examples": len(taxonomy),
+                 "dev_codes": len(set(gold)), "sample_ads": len(samples), "written_ads": len(written),
+                 "taxonomy_examples": len(taxonomy),
                  "taxonomy_codes": len({ex.code for ex in taxonomy})},
         "params": {k: v for k, v in vars(params).items()},
     }

@@ -121,12 +121,13 @@ def train_occupation(
                    f"models/artefacts/occupation/ stays in use (pass --shared-data PATH to train)", err=True)
         return
     if written_ads is not None and not written_ads.is_file():
-        raise ConfigError(f"--written-ads {written_ads}: no such file; pass the JSONL of hand-coded ads or --no-written")
+        raise ConfigError(f"--written-ads {written_ads}: no such file; pass the JSONL of hand-coded ads "
+                          f"or --no-written")
     cache = occupation_models_dir(models_dir)
     encoder = None if no_e5 else load_encoder(cache)
     artefact = train(data, gold_path=None if no_dev else GOLD_FILE,
-                     written_path=None if no_written else (written_ads or WRITTEN_ADS_FILE), root=out, version=version,
-                     make_current=not keep_current, encoder=encoder, cache_dir=cache / "occupation-cache")
+                     written_path=None if no_written else (written_ads or WRITTEN_ADS_FILE), root=out,
+                     version=version, make_current=not keep_current, encoder=encoder, cache_dir=cache / "occupation-cache")
     card = artefact.card
     dev = card["metrics"].get("cv_dev_ads", {})
     typer.echo(f"occupation {artefact.version} → {artefact.path} ({card['training_seconds']} s; "

@@ -347,19 +347,17 @@ def sample_ad_examples(sample_dir: Path) -> list[Example]:
 
 def written_ad_examples(path: Path | None = WRITTEN_ADS_FILE) -> list[Example]:
     """The team's written, hand-coded ads (none when the file is absent or not asked for)."""
+    from extractors.corpus import read_jsonl
+
     if path is None or not path.is_file():
         return []
     examples = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            code = str(row.get("styrk08") or "")
-            if not re.fullmatch(r"\d{4}", code):
-                raise ValueError(f"{path}:{number}: styrk08 {code!r} is not a 4-digit STYRK-08 code")
-            examples.append(Example(code, row.get("title") or "", row.get("text") or "", row.get("jobtitle") or "",
-                                    source="written_ad", key=str(row["id"])))
+    for number, row in read_jsonl(path):
+        code = str(row.get("styrk08") or "")
+        if not re.fullmatch(r"\d{4}", code):
+            raise ValueError(f"{path}:{number}: styrk08 {code!r} is not a 4-digit STYRK-08 code")
+        examples.append(Example(code, row.get("title") or "", row.get("text") or "", row.get("jobtitle") or "",
+                                source="written_ad", key=str(row["id"])))
     return examples
 
 
