@@ -19,14 +19,16 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from extractors.components.sections import doc_text
+from extractors.mojibake import Repair, repair_mojibake
 from extractors.pipeline import LEXICON_COMPONENT, build_pipeline
 from extractors.taxonomy import Lexicon
 
 log = logging.getLogger(__name__)
 
 EXTRACTOR_NAME = "radar-extractor"
-# 0.3: words of organisation names are no longer mentions; 0.4: nor words on the employer's own business.
-EXTRACTOR_CODE_VERSION = "0.4"
+# 0.3: words of organisation names are no longer mentions; 0.4: nor words on the employer's own business;
+# 0.5: mojibake ("bÃ¦rekraft") is repaired before the pipeline reads a text.
+EXTRACTOR_CODE_VERSION = "0.5"
 CHUNK_CHARS = 50_000  # longer texts are processed in line-aligned chunks (a 1 MB text is 20 chunks)
 LINKED, UNMAPPED = "span-model-linked", "span-model-unmapped"
 LINK_MEMO_SIZE = 200_000  # distinct mention texts whose links an Extractor keeps for the rest of its life
@@ -77,6 +79,17 @@ def mentions_from_doc(doc: Doc, offset: int = 0) -> list[Mention]:
             score=round(float(ext.score), 4),
             method=ext.method,
         ))
+    return out
+
+
+def restore_offsets(mentions: list[Mention], repair: Repair) -> list[Mention]:
+    """Mentions found in a mojibake-repaired text, with offsets and text from the original the user gave."""
+    if not repair.changed:
+        return mentions
+    out = []
+    for m in mentions:
+        start, end = repair.original_span(m.start, m.end)
+        out.append(replace(m, start=start, end=end, text=repair.original[start:end]))
     return out
 
 
@@ -204,12 +217,13 @@ class Extractor:
     def _mentions(self, batch: list[tuple[str, str, str]]) -> list[list[Mention]]:
         """Mentions of one batch before linking: each language through its own pipeline."""
         results: list[list[Mention]] = [[] for _ in batch]
+        repairs = [repair_mojibake(text or "") for _, text, _ in batch]
         for lang, nlp in self.pipelines.items():
-            pieces = [(i, offset, piece) for i, (_, text, l) in enumerate(batch) if (l == "nn") == (lang == "nn")
-                      for offset, piece in chunks(text or "")]
+            pieces = [(i, offset, piece) for i, (_, _, l) in enumerate(batch) if (l == "nn") == (lang == "nn")
+                      for offset, piece in chunks(repairs[i].text)]
             for (i, offset, _), doc in zip(pieces, nlp.pipe(piece for _, _, piece in pieces)):
                 results[i].extend(mentions_from_doc(doc, offset))
-        return results
+        return [restore_offsets(mentions, repair) for mentions, repair in zip(results, repairs)]
 
     def _emit(self, batch: list[tuple[str, str, str]], results: list[list[Mention]]
               ) -> Iterator[tuple[str, list[Mention]]]:

@@ -27,6 +27,7 @@ from spacy.training import Example as SpacyExample
 from spacy.util import fix_random_seed, minibatch
 
 from extractors.corpus import Example
+from extractors.mojibake import repair_mojibake
 from extractors.pipeline import SPAN_COMPONENT, build_pipeline, load_pipeline
 from models.artefacts import Artefact, ArtefactError, default_root, load_artefact, save_artefact
 
@@ -175,9 +176,14 @@ def share_span_model(trained: Language, other: Language) -> Language:
 
 def predicted_mentions(nlp: Language, example: Example) -> list[dict[str, Any]]:
     """The pipeline's mentions of one annotated text, in the reference's JSON shape."""
-    doc = nlp(example.text)
-    return [{"start": s.start_char, "end": s.end_char, "text": s.text, "type": s.label_,
-             "requirement": s._.requirement, "method": s._.method} for s in doc.spans["mentions"]]
+    repair = repair_mojibake(example.text)
+    out = []
+    doc = nlp(repair.text)
+    for s in doc.spans["mentions"]:
+        start, end = repair.original_span(s.start_char, s.end_char)
+        out.append({"start": start, "end": end, "text": example.text[start:end], "type": s.label_,
+                    "requirement": s._.requirement, "method": s._.method})
+    return out
 
 
 def cross_validate(sets: dict[str, list[Example]], params: SpanTrainParams, *, k: int = 5,

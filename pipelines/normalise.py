@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from bs4 import BeautifulSoup, CData, NavigableString, PageElement, Tag
 
+from extractors.mojibake import repair_mojibake
 from pipelines.regions import Region, resolve_region
 
 log = logging.getLogger(__name__)
@@ -120,8 +121,8 @@ def html_to_text(html: str | None, *, max_chars: int = MAX_HTML_CHARS) -> str:
 
 
 def tidy_text(text: str) -> str:
-    """NFC, single spaces inside lines, one block or list item per line, no blank lines."""
-    text = unicodedata.normalize("NFC", text).replace("\u00a0", " ").replace("\u200b", "")
+    """Mojibake repaired, NFC, single spaces inside lines, one block or list item per line, no blank lines."""
+    text = unicodedata.normalize("NFC", repair_mojibake(text).text).replace("\u00a0", " ").replace("\u200b", "")
     lines = [re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in text.split("\n")]
     return "\n".join(line for line in lines if line and line != "-")
 

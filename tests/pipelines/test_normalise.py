@@ -25,6 +25,11 @@ def test_text_is_nfc_and_entities_are_decoded() -> None:
     assert text == "Båtfører & lærer søkes" and len(text) == 22
 
 
+def test_double_encoded_ads_are_stored_repaired() -> None:
+    broken = "<p>Vi søker tømrer med fagbrev og førerkort</p>".encode("utf-8").decode("cp1252")
+    assert html_to_text(broken) == "Vi søker tømrer med fagbrev og førerkort"
+
+
 def test_emails_phones_and_contact_names_are_masked_but_years_and_orgnr_kept() -> None:
     text = ("Kontakt Kari Nordmann på 913 45 678, +47 22 33 44 55 eller kari@firma.no. "
             "Stiftet 2019, orgnr 912 345 678, postnr 1605.")
