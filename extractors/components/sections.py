@@ -42,7 +42,8 @@ def _heading(*alternatives: str) -> re.Pattern[str]:
     return re.compile(_LEAD + "(?:" + "|".join(alternatives) + ")", re.IGNORECASE)
 
 
-# Checked in this order; the first that matches names the section. Mixed headings
+# Checked in this order; the first that matches names the section ("Om Equinor" is the employer, but only a capital
+# makes a name: "Om stillingen" is the tasks and "Om deg" the person). Mixed headings
 # ("Kvalifikasjoner og personlige egenskaper") are settled in classify_heading.
 HEADINGS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (WISHES, _heading(r"ønske(?:de|lige?|lege?) (?:kvalifik|kompetanse|egenskap|erfaring|bakgrunn)",
@@ -57,7 +58,7 @@ HEADINGS: tuple[tuple[str, re.Pattern[str]], ...] = (
                      r"\w+s medarbeidergaranti", r"(?:your )?future at")),
     (EMPLOYER, _heading(r"om (?:oss|bedriften|selskapet|arbeidsgiver(?:en)?|verksemda|virksomheten|kommunen|"
                         r"avdelingen|enheten|tjenesten|tenesta|firmaet|konsernet|arbeidsplassen|seksjonen|"
-                        r"barnehagen|skolen|sykehuset|[A-ZÆØÅ]\w+)\b", r"hvem er vi", r"kven er vi",
+                        r"barnehagen|skolen|sykehuset|(?-i:[A-ZÆØÅ])\w+)\b", r"hvem er vi", r"kven er vi",
                         r"about (?:us|the company)", r"who we are", r"arbeidsgiver\b", r"bedriften\b",
                         r"selskapet\b", r"introduction")),
     (APPLY, _heading(r"søknad", r"søk (?:på |nå|her|jobben|stillingen)", r"søk\b", r"slik søk", r"hvordan søke",

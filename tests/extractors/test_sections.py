@@ -45,7 +45,8 @@ def nlp_nn():
         ("Det er en fordel om du har:", PREFERRED), ("Ønskelig:", PREFERRED),
         ("Personlige egenskaper", PERSONAL), ("Personlege eigenskapar", PERSONAL), ("Hvem er du?", PERSONAL),
         ("Vi tilbyr", OFFER), ("Vi kan tilby:", OFFER), ("Hos oss får du:", OFFER), ("Lønn", OFFER),
-        ("Om oss", EMPLOYER), ("Om bedriften", EMPLOYER),
+        ("Om oss", EMPLOYER), ("Om bedriften", EMPLOYER), ("Om Equinor", EMPLOYER), ("OM TOPTEMP", EMPLOYER),
+        ("Om stillingen", TASKS), ("Om jobben:", TASKS), ("Om deg", PERSONAL),
         ("Søknadsfrist: 1. mars", APPLY), ("Kontaktinformasjon", APPLY), ("Slik søkjer du", APPLY),
     ],
 )
