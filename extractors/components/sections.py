@@ -68,7 +68,7 @@ HEADINGS: tuple[tuple[str, re.Pattern[str]], ...] = (
                      r"interessert", r"how to apply", r"apply", r"contact", r"further information", r"link til",
                      r"arbeidssted", r"arbeidsstad", r"stillingsprosent", r"annet\b", r"start date",
                      r"application")),
-    (TASKS, _heading(r"(?:hoved)?(?:arbeids)?oppg(?:a|å)ve", r"(?:hoved)?arbeidsoppg", r"ansvar(?:s)?(?:område)?",
+    (TASKS, _heading(r"(?:hoved)?(?:arbeids)?oppg(?:a|å)ve", r"(?:hoved)?arbeidsoppg", r"ansvar(?:s?område\w*)?\b",
                      r"arbeidsområde", r"stillingsbeskrivelse", r"om stillingen", r"om jobben", r"om rollen",
                      r"presentasjon av stillingen", r"stillingen\b", r"jobben\b", r"rollen\b",
                      r"hva skal du", r"kva skal du", r"du skal\b", r"du vil\b", r"som \w+(?: \w+){0,4} skal du",
@@ -305,7 +305,11 @@ def classify_lines(text: str) -> list[Line]:
             if kind is None and line.rstrip().endswith((":", ";")):
                 kind = classify_introducer(line)
             section = kind or section
-            raw.append((start, end, line, True, False, section))
+            # "Utdanningskrav: Relevant bachelor, Teknisk fagskole": the label opens the section, the rest is content.
+            labelled = inline_heading_kind(line) is not None
+            if labelled:
+                inline.add(start)
+            raw.append((start, end, line, not labelled, False, section))
             continue
         kind = inline_heading_kind(line)
         if kind is not None and not item:

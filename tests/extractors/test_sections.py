@@ -47,16 +47,24 @@ def nlp_nn():
         ("Vi tilbyr", OFFER), ("Vi kan tilby:", OFFER), ("Hos oss får du:", OFFER), ("Lønn", OFFER),
         ("Om oss", EMPLOYER), ("Om bedriften", EMPLOYER), ("Om Equinor", EMPLOYER), ("OM TOPTEMP", EMPLOYER),
         ("Om stillingen", TASKS), ("Om jobben:", TASKS), ("Om deg", PERSONAL),
+        ("Ansvarsområder:", TASKS), ("Ansvar og oppgaver", TASKS), ("Ansvarsbevist og pliktoppfyllende", None),
         ("Søknadsfrist: 1. mars", APPLY), ("Kontaktinformasjon", APPLY), ("Slik søkjer du", APPLY),
     ],
 )
-def test_classify_heading(heading: str, kind: str) -> None:
+def test_classify_heading(heading: str, kind: str | None) -> None:
     assert classify_heading(heading) == kind
 
 
 def test_item_lines_are_not_headings() -> None:
     lines = classify_lines("Arbeidsoppgaver\n- Fleksibel til arbeidsoppgaver og løsningsorientert\nVi tilbyr\n- Lønn")
     assert [(ln.is_heading, ln.kind) for ln in lines] == [(True, TASKS), (False, TASKS), (True, OFFER), (False, OFFER)]
+
+
+def test_a_label_with_content_opens_its_section_and_is_content() -> None:
+    lines = classify_lines("Utdanningskrav: Relevant bachelor, Teknisk fagskole eller lignende\n- Førerkort klasse B\n"
+                           "Arbeidsgiver: Harstad Kulturhus")
+    assert [(ln.is_heading, ln.kind) for ln in lines] == [(False, REQUIREMENTS), (False, REQUIREMENTS),
+                                                          (False, EMPLOYER)]
 
 
 def test_short_requirement_and_task_lines_do_not_open_sections() -> None:
