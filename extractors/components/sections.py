@@ -53,7 +53,8 @@ HEADINGS: tuple[tuple[str, re.Pattern[str]], ...] = (
                          r"(?:det er )?(?:en |ein )?fordel", r"merit", r"vi vektlegg", r"nice to have",
                          r"preferred", r"(?:it is )?an advantage")),
     (OFFER, _heading(r"(?:hva |kva )?(?:vi |kan vi |vi kan )?tilb(?:yr|yd|od|ud)", r"tilbyr vi", r"hva tilbyr",
-                     r"hos (?:oss|\w+) (?:får|vil) du", r"(?:vi kan )?tilby", r"lønn", r"løn\b", r"betingelser",
+                     r"hos (?:oss|\w+) (?:får|vil) du(?! (?:få )?(?:jobbe|arbeide) med)", r"(?:vi kan )?tilby",
+                     r"lønn", r"løn\b", r"betingelser",
                      r"vilkår", r"goder\b", r"fordeler", r"what we offer", r"we offer", r"benefits",
                      r"\w+s medarbeidergaranti", r"(?:your )?future at")),
     (EMPLOYER, _heading(r"om (?:oss|bedriften|selskapet|arbeidsgiver(?:en)?|verksemda|virksomheten|kommunen|"
@@ -71,6 +72,7 @@ HEADINGS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (TASKS, _heading(r"(?:hoved)?(?:arbeids)?oppg(?:a|å)ve", r"(?:hoved)?arbeidsoppg", r"ansvar(?:s?område\w*)?\b",
                      r"arbeidsområde", r"stillingsbeskrivelse", r"om stillingen", r"om jobben", r"om rollen",
                      r"presentasjon av stillingen", r"stillingen\b", r"jobben\b", r"rollen\b",
+                     r"hos (?:oss|\w+) (?:får|vil) du (?:få )?(?:jobbe|arbeide) med",
                      r"hva skal du", r"kva skal du", r"du skal\b", r"du vil\b", r"som \w+(?: \w+){0,4} skal du",
                      r"som \w+(?: \w+){0,4} vil du", r"job description", r"responsibilit", r"tasks", r"the role",
                      r"your role", r"duties", r"arbeidsdag", r"jobben går ut på")),
@@ -79,7 +81,7 @@ HEADINGS: tuple[tuple[str, re.Pattern[str]], ...] = (
                             r"utdanning", r"utdannelse", r"språk", r"sprog", r"arbeidserfaring", r"erfaring",
                             r"hva vi ser etter", r"kva vi ser etter", r"vi ser etter (?:deg|ein|en)\b",
                             r"vi søker (?:deg|en|ein|etter)\b", r"vi søkjer (?:deg|ein|etter)\b",
-                            r"vi leter etter", r"vi er ute etter",
+                            r"vi leter etter", r"vi er ute etter", r"du som søk(?:er|jer)\b",
                             r"du (?:må|har|bør)\b", r"vi krev", r"vi forventer", r"forventning",
                             r"hvem ser vi etter", r"kven ser vi etter", r"ditt utgangspunkt", r"din bakgrunn",
                             r"bakgrunn", r"profil", r"requirement", r"qualification", r"you have", r"must have",
@@ -88,7 +90,7 @@ HEADINGS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # "Personlig stell", "Personaloppfølging" are tasks, not the personal-qualities heading.
     (PERSONAL, _heading(r"personl[ei]ge?\b(?!\s+(?:stell|assistan|bistand|hygiene|økonomi|trener|trenar|oppfølging))",
                         r"eigenskap", r"egenskap", r"hvem er du", r"kven er du", r"om deg\b",
-                        r"som person", r"personal\b", r"about you", r"who you are")),
+                        r"som person", r"personal\b", r"about you", r"who you are", r"i tillegg er du\b")),
 )
 _MERGED_QUALIFICATIONS = re.compile(r"kvalifik|krav|kompetanse|utdanning|qualification", re.IGNORECASE)
 # An introducing line ('Det er en fordel dersom du:', 'Det blir lagt vekt på personlege eigenskapar;').
@@ -318,7 +320,8 @@ def classify_lines(text: str) -> list[Line]:
             if kind in (TASKS, REQUIREMENTS, PERSONAL, WISHES, PREFERRED) and line.rstrip().endswith(":"):
                 section = kind
             continue
-        raw.append((start, end, line, False, item, section))
+        line_kind = REQUIREMENTS if section == OFFER and OFFER_LINE_REQUIRES.search(line) else section
+        raw.append((start, end, line, False, item, line_kind))
         introduced = trailing_introducer(line) if not item else None
         if introduced is not None:
             section = introduced
@@ -332,6 +335,9 @@ def classify_lines(text: str) -> list[Line]:
     return lines
 
 
+# "Vi tilbyr: ... Førerkort klasse BE er et krav": a requirement written among the offers is still a requirement.
+OFFER_LINE_REQUIRES = re.compile(r"\ber (?:et|eit) krav\b|\bmå (?:du )?ha\b|\ber (?:en|ein) fordel\b|\bfordel med\b|"
+                                 r"\bkrav (?:om|til)\b", re.IGNORECASE)
 INLINE_LABEL = re.compile(r"^\W*[\w/ -]{2,30}:\s*\S")
 
 

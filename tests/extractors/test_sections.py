@@ -47,6 +47,7 @@ def nlp_nn():
         ("Vi tilbyr", OFFER), ("Vi kan tilby:", OFFER), ("Hos oss får du:", OFFER), ("Lønn", OFFER),
         ("Om oss", EMPLOYER), ("Om bedriften", EMPLOYER), ("Om Equinor", EMPLOYER), ("OM TOPTEMP", EMPLOYER),
         ("Om stillingen", TASKS), ("Om jobben:", TASKS), ("Om deg", PERSONAL),
+        ("Du som søker:", REQUIREMENTS), ("Hos oss vil du få jobbe med:", TASKS), ("I tillegg er du;", PERSONAL),
         ("Ansvarsområder:", TASKS), ("Ansvar og oppgaver", TASKS), ("Ansvarsbevist og pliktoppfyllende", None),
         ("Søknadsfrist: 1. mars", APPLY), ("Kontaktinformasjon", APPLY), ("Slik søkjer du", APPLY),
     ],
@@ -65,6 +66,11 @@ def test_a_label_with_content_opens_its_section_and_is_content() -> None:
                            "Arbeidsgiver: Harstad Kulturhus")
     assert [(ln.is_heading, ln.kind) for ln in lines] == [(False, REQUIREMENTS), (False, REQUIREMENTS),
                                                           (False, EMPLOYER)]
+
+
+def test_a_requirement_among_the_offers_is_a_requirement() -> None:
+    lines = classify_lines("Vi tilbyr:\n- Konkurransedyktig lønn\nFørerkort klasse BE er et krav\n- Pensjon")
+    assert [ln.kind for ln in lines] == [OFFER, OFFER, REQUIREMENTS, OFFER]
 
 
 def test_short_requirement_and_task_lines_do_not_open_sections() -> None:
