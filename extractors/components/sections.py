@@ -287,10 +287,24 @@ ABOUT_THE_WORKER = re.compile(
     r"forutset|føreset|krav|you|your|ser etter|trenger|treng)\b", re.IGNORECASE)
 
 
+# "AJL er et rådgivende ingeniørfirma med spisskompetanse innen VVS-teknikk", "Arrow ECS er en av Europas ledende
+# IT-distributører": a name defined as a kind of business, though it carries no legal form.
+COMPANY_IS_A = re.compile(
+    r"^\W*(?-i:[A-ZÆØÅ][\w&\-]*(?:\s+(?:[A-ZÆØÅ][\w&\-]*|&))*)\s+er\s+(?:en|et|ei|ein|eit|blant|Norges|landets|"
+    r"regionens|Nordens|Europas|verdens)\b[^.!?\n]{0,80}?(?:firma|selskap|bedrift|leverandør|konsern|aktør|"
+    r"distributør|produsent|virksomhet|verksemd|organisasjon|kjede|forhandler|byrå|rederi|verft|grossist|importør|"
+    r"entreprenør|institutt|konsulenthus|stasjon)", re.IGNORECASE)
+# "AJL har god erfaring med ...", "ROAF jobber daglig med ...": an acronym name doing the business.
+COMPANY_ACRONYM = re.compile(
+    r"^\W*(?-i:[A-ZÆØÅ]{2,}[A-ZÆØÅ0-9&\-]*)\s+(?:leverer|tilbyr|jobber|arbeider|driver|driv|produserer|utvikler|"
+    r"eies|eigast|satser|har (?:god|lang|bred|solid) erfaring|har spisskompetanse)\b", re.IGNORECASE)
+
+
 @lru_cache(maxsize=LINE_CACHE)
 def is_company_sentence(sentence: str) -> bool:
     """True for a sentence on what the employer is or does: ANNOTATION.md leaves the company's activities out."""
-    return bool(COMPANY_SUBJECT.search(sentence)) and not ABOUT_THE_WORKER.search(sentence)
+    return bool(COMPANY_SUBJECT.search(sentence) or COMPANY_IS_A.search(sentence) or COMPANY_ACRONYM.search(sentence)) \
+        and not ABOUT_THE_WORKER.search(sentence)
 
 
 def classify_lines(text: str) -> list[Line]:

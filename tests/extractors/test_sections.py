@@ -163,6 +163,11 @@ def test_intro_before_any_heading(nlp) -> None:
     ("Vi har behov for deg som kan prosjektering av VVS-anlegg.", False),
     ("Du har erfaring med prosjektering.", False),
     ("Erfaring med prosjektering er en fordel.", False),
+    ("Brekke VVS er et rådgivende ingeniørfirma med spisskompetanse innen energirådgivning.", True),
+    ("NRV har lang erfaring med prosjektering av avløpsanlegg.", True),
+    ("Fagbrev er et krav.", False),
+    ("HMS er en viktig del av hverdagen.", False),
+    ("Excel er et verktøy vi bruker mye.", False),
 ])
 def test_company_sentences_are_told_from_sentences_about_the_worker(sentence: str, company: bool) -> None:
     assert is_company_sentence(sentence) is company
