@@ -420,6 +420,7 @@ class Params:
     english_labels: str = "none"  # English ESCO labels: none, preferred or all (see taxonomy_examples)
     english_weight: float = 0.5
     nav_titles: bool = True  # NAV's job titles per code among the training labels (see read_nav_titles)
+    title_from_text: int = 2  # occupation words of the opening text that stand in for a title naming none
     semantic_english: str = "preferred"  # English ESCO labels among the e5 references: none, preferred or all
     calibration_folds: int = 5
     target_precision: float = 0.9
@@ -497,13 +498,24 @@ class Featurizer:
         self.idf = dict(idf or {})
 
     def views(self, items: Sequence[Item]) -> dict[str, list[str]]:
-        """The strings each block hashes."""
+        """The strings each block hashes.
+
+        A title that names no occupation ("Er du i slutten av studiet?", "LEDIGE STILLINGER") borrows the first
+        occupation words of the opening text ("... søker en anleggsleder"), up to `title_from_text` of them.
+        """
         title = [title_view(i.title, i.jobtitle, i.employer, self.params) for i in items]
         openings = [opening(i.text, self.params.text_chars) for i in items]
+        found = [mentions(x, self.heads) for x in openings]
+        first = [first_occupation(i.title, i.jobtitle, i.employer) for i in items]
+        if self.params.title_from_text:
+            for k, words_of_text in enumerate(found):
+                if words_of_text and not mentions(title[k], self.heads):
+                    title[k] = " ".join([title[k], *words_of_text[: self.params.title_from_text]]).strip()
+                    first[k] = first[k] or words_of_text[0]
         return {"title_char": title, "title_word": title, "text_word": [" ".join(words(x)) for x in openings],
-                "mention_char": [" ".join(mentions(x, self.heads)) for x in openings],
+                "mention_char": [" ".join(x) for x in found],
                 "title_exact": [" ".join(title_phrases(i.title, i.jobtitle, i.employer)) for i in items],
-                "title_first": [first_occupation(i.title, i.jobtitle, i.employer) for i in items]}
+                "title_first": first}
 
     def counts(self, views: Mapping[str, Sequence[str]]) -> dict[str, sp.csr_matrix]:
         """Raw term counts per block, over the full hash space."""
@@ -775,6 +787,7 @@ def classifier_from_dir(path: Path, version: str = "unversioned",
                          f"retrain with `radar train occupation`")
     params_dict["title_char_ngrams"] = tuple(params_dict["title_char_ngrams"])
     params_dict.setdefault("nav_titles", False)  # artefacts from before the option were trained without them
+    params_dict.setdefault("title_from_text", 0)
     params = Params(**params_dict)
     shape = tuple(int(v) for v in npy_load(path / "coef_shape.npy"))
     coef = sp.csr_matrix((npy_load(path / "coef_data.npy").astype(np.float64), npy_load(path / "coef_indices.npy"),

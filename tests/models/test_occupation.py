@@ -207,6 +207,20 @@ def test_mentions_find_occupation_nouns_and_compounds() -> None:
     assert oc.mentions(text, heads) == ["skipselektriker", "sykepleier"]
 
 
+def test_a_title_naming_no_occupation_borrows_the_texts_occupation_words() -> None:
+    heads = oc.occupation_heads(["elektriker", "sykepleier", "anleggsleder"])
+    featurizer = oc.Featurizer(oc.Params(), heads)
+    items = [oc.Item("a", "Er du klar for å starte karrieren?", "Vi søker en anleggsleder og elektrikere."),
+             oc.Item("b", "Elektriker", "Vi søker en anleggsleder."),
+             oc.Item("c", "LEDIGE STILLINGER", "Ingen yrke nevnt her.")]
+    views = featurizer.views(items)
+    assert views["title_word"][0] == "klar å starte karrieren anleggsleder elektriker"
+    assert views["title_word"][1] == "elektriker" and views["title_first"][1] == "elektriker"
+    assert "anleggsleder" not in views["title_word"][2]
+    off = oc.Featurizer(oc.Params(title_from_text=0), heads).views(items)
+    assert "anleggsleder" not in off["title_word"][0]
+
+
 # -- data -----------------------------------------------------------------------------------------------------------
 
 def test_taxonomy_examples_map_esco_labels_through_the_crosswalk(tiny: dict[str, Path]) -> None:
