@@ -118,7 +118,7 @@ NOT_REQUIRED = re.compile(r"ikke (?:et |noe )?krav|ikkje (?:eit )?krav|ikke påk
                           re.IGNORECASE)
 CLAUSE_BREAK = re.compile(r";|,\s+(?=(?:og|men|mens|samt|så|da|and|but)\b)|\s+[–—-]\s+", re.IGNORECASE)
 CLAUSE_BREAK_WITH_COMMAS = re.compile(r";|,\s+|\s+[–—-]\s+|:\s*", re.IGNORECASE)
-BULLET_RE = re.compile(r"^\s*(?:[-•·▪◦‣●■□*–—?]|\d+[.)])\s*")
+BULLET_RE = re.compile(r"^\s*(?:[-•·▪◦‣●■□*–—?→►➢✓✔]|\d+[.)])\s*")
 ABBREVIATIONS = "".join(rf"(?<!\b{re.escape(a)})" for a in (
     "kl.", "ca.", "bl.a.", "f.eks.", "evt.", "inkl.", "min.", "nr.", "ref.", "mv.", "m.m.", "o.l.", "jf.", "iht.",
     "Kl.", "Ca.", "Ref.", "St.", "Dr.", "Mr.", "Ms.", "gr.", "Gr.", "gruppe."))  # "fagbrev gr. L": the electrician's group
@@ -187,6 +187,14 @@ ITEM_NOT_HEADING = re.compile(
     re.IGNORECASE)
 
 
+# "Vi ser etter en selvstendig og initiativrik person", "Du må kunne norsk godt", "Arbeidsoppgavene vil være
+# forskaling, armering og støping": a heading's cue words going on into a sentence make a content line.
+SENTENCE_NOT_HEADING = re.compile(
+    r"^(?:vi (?:ser etter|søker|søkjer|leter etter|krever|krev|forventer)|du (?:har|må|bør)|"
+    r"arbeidsoppg(?:a|å)vene? (?:vil|vert|blir) (?:være|vere)|ansvar for)(?:\s+\S+){3,}$", re.IGNORECASE)
+OPENS_A_LIST = re.compile(r"\b(?:som|med|har|kan|er)$", re.IGNORECASE)
+
+
 @lru_cache(maxsize=LINE_CACHE)
 def looks_like_heading(text: str) -> bool:
     """Lines ending with a colon, or short lines without a final full stop that name a known section."""
@@ -197,6 +205,9 @@ def looks_like_heading(text: str) -> bool:
     if stripped.endswith((":", ";")) and len(words) <= 12:
         return True
     if len(words) > 8 or stripped.endswith((".", ",", "!")) or ITEM_NOT_HEADING.match(stripped):
+        return False
+    core = BULLET_RE.sub("", stripped)
+    if SENTENCE_NOT_HEADING.match(core) and not OPENS_A_LIST.search(core):
         return False
     return classify_heading(stripped) is not None
 

@@ -17,6 +17,7 @@ from extractors.components.sections import (
     classify_heading,
     classify_lines,
     is_company_sentence,
+    looks_like_heading,
     requirement_of,
     split_lines,
 )
@@ -66,6 +67,16 @@ def test_a_label_with_content_opens_its_section_and_is_content() -> None:
                            "Arbeidsgiver: Harstad Kulturhus")
     assert [(ln.is_heading, ln.kind) for ln in lines] == [(False, REQUIREMENTS), (False, REQUIREMENTS),
                                                           (False, EMPLOYER)]
+
+
+@pytest.mark.parametrize("line, heading", [
+    ("Vi ser etter en selvstendig og initiativrik person", False), ("→ Du har god gjennomføringsevne", False),
+    ("5. Du må kunne sikkerhetsklareres til KONFIDENSIELT", False),
+    ("Arbeidsoppgavene vil være forskaling, armering og støping", False),
+    ("Vi søker deg som", True), ("Vi ser etter deg som har", True), ("Du har", True), ("Kvalifikasjoner", True),
+])
+def test_a_heading_cue_running_on_into_a_sentence_is_content(line: str, heading: bool) -> None:
+    assert looks_like_heading(line) is heading
 
 
 def test_a_requirement_among_the_offers_is_a_requirement() -> None:
