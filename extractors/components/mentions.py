@@ -42,6 +42,10 @@ ORGANISATION_SUFFIXES = frozenset({"AS", "ASA", "SA", "BA", "HF", "IKS", "KF", "
 NAME_RUN = 4  # capitalised words a name may run on after the mention before its legal form
 EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
 KEEP_EDGE = re.compile(r"(?:[#+]|\.NET)$|^\.(?=\w)")  # C#, C++, .NET keep their punctuation
+# "Vi nyttar nynorsk i skriftleg kommunikasjon" under "Vi tilbyr" or the application details: the working language
+# is asked of the applicant wherever the ad says it.
+WORKING_LANGUAGE = re.compile(r"\b(?:nyttar|nytter|bruker|brukar|benytter|nyttes|brukes)\b[^.\n]{0,40}?"
+                              r"\b(?:nynorsk|bokmål)\b", re.IGNORECASE)
 
 for name, default in (("requirement", "UNSPECIFIED"), ("method", ""), ("score", 0.0), ("concept_label", None)):
     if not Span.has_extension(name):
@@ -74,6 +78,11 @@ def trim(doc: Doc, span: Span) -> Span | None:
 def annotated(line: Line | None) -> bool:
     """False on headings and on lines of offers, employer blurbs and application details."""
     return line is None or not (line.kind in NOT_ANNOTATED or line.is_heading)
+
+
+def working_language(line: Line | None, kind: str) -> bool:
+    """True for a language mention in a line saying which written standard the job uses."""
+    return kind == "LANGUAGE" and line is not None and not line.is_heading and bool(WORKING_LANGUAGE.search(line.text))
 
 
 def about_the_company(line: Line | None, sentence: str) -> bool:
@@ -154,7 +163,7 @@ class MentionAssembler:
         for span, kind, concept_id, method, score in chosen:
             # One line and one sentence per mention serve the section filter, the company rule and the level.
             line = line_at(doc, span.start)
-            if self.policy.filter_sections and not annotated(line):
+            if self.policy.filter_sections and not annotated(line) and not working_language(line, kind):
                 continue
             if in_organisation_name(doc, span):
                 continue

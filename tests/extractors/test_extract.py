@@ -49,6 +49,11 @@ def test_offers_and_headings_are_not_annotated(rules_only: Extractor) -> None:
     assert rules_only.extract("Vi tilbyr\n- Faglig utvikling og kurs i Excel") == []
 
 
+def test_the_working_language_counts_wherever_the_ad_names_it(rules_only: Extractor) -> None:
+    text = "Vi tilbyr\n- Fast stilling\nVi nyttar nynorsk i skriftleg kommunikasjon.\n- Kurs i Excel"
+    assert [(m.text, m.type) for m in rules_only.extract(text, "nn")] == [("nynorsk", "LANGUAGE")]
+
+
 def test_empty_english_and_other_texts(rules_only: Extractor) -> None:
     assert rules_only.extract("") == []
     assert rules_only.extract("   \n ") == []
