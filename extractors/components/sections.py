@@ -288,11 +288,11 @@ def is_personal_prose(text: str) -> bool:
 # A sentence about the employer's own business ("Vi leverer prosjektering av VVS-anlegg", "Kommunen driv
 # heimetenester", "Nordvik Elektro AS er en leverandør av ..."): not annotated, wherever it stands, unless it also
 # speaks of the person sought.
+BUSINESS_VERBS = "leverer|tilbyr|jobber|arbeider|driver|driv|produserer|eies|eigast|satser"
 COMPANY_SUBJECT = re.compile(
     r"^\W*(?:vi|[A-ZÆØÅ][\w&\-]*(?:\s+[A-ZÆØÅ][\w&\-]*)*\s+(?:AS|ASA|SA|HF|IKS|KF|kommune|fylkeskommune)|"
     r"selskapet|firmaet|bedriften|konsernet|virksomheten|verksemda|kommunen|avdelingen|enheten|seksjonen)\b"
-    r"[^.!?\n]{0,80}?\b(?:er|var|har|leverer|tilbyr|jobber|arbeider|driver|driv|består|utfører|produserer|eies|"
-    r"eigast|holder|ligger|omfatter|satser)\b", re.IGNORECASE)
+    rf"[^.!?\n]{{0,80}}?\b(?:er|var|har|{BUSINESS_VERBS}|består|utfører|holder|ligger|omfatter)\b", re.IGNORECASE)
 ABOUT_THE_WORKER = re.compile(
     r"\b(?:du|deg|din|dine|ditt|søker|søkjer|søkes|ønsker|ønskjer|ynskjer|kandidat|person|personen|stillingen|"
     r"forutset|føreset|krav|you|your|ser etter|trenger|treng)\b", re.IGNORECASE)
@@ -307,8 +307,8 @@ COMPANY_IS_A = re.compile(
     r"entreprenør|institutt|konsulenthus|stasjon)", re.IGNORECASE)
 # "AJL har god erfaring med ...", "ROAF jobber daglig med ...": an acronym name doing the business.
 COMPANY_ACRONYM = re.compile(
-    r"^\W*(?-i:[A-ZÆØÅ]{2,}[A-ZÆØÅ0-9&\-]*)\s+(?:leverer|tilbyr|jobber|arbeider|driver|driv|produserer|utvikler|"
-    r"eies|eigast|satser|har (?:god|lang|bred|solid) erfaring|har spisskompetanse)\b", re.IGNORECASE)
+    rf"^\W*(?-i:[A-ZÆØÅ]{{2,}}[A-ZÆØÅ0-9&\-]*)\s+(?:{BUSINESS_VERBS}|utvikler|har (?:god|lang|bred|solid) erfaring|"
+    r"har spisskompetanse)\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=LINE_CACHE)
