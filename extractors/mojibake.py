@@ -22,6 +22,7 @@ HINT = re.compile(
     "[\u00c2\u00c3\u00e2\u00ef][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
     "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
 )
+LEADS = ("\u00c3", "\u00c2", "\u00e2", "\u00ef")  # str.__contains__ finds these far faster than HINT scans
 # Only the encoding repairs: quotes, widths, ligatures and line breaks are the author's and stay as written.
 FIXER = ftfy.TextFixerConfig(
     unescape_html=False, remove_terminal_escapes=False, fix_latin_ligatures=False, fix_character_width=False,
@@ -65,7 +66,7 @@ class Repair:
 
 def repair_mojibake(text: str) -> Repair:
     """The text with mojibake lines repaired by ftfy (unchanged, and cheap, when nothing looks double-encoded)."""
-    if not text or not HINT.search(text):
+    if not text or not any(lead in text for lead in LEADS) or not HINT.search(text):
         return Repair(text, text)
     pieces: list[str] = []
     changes: list[tuple[int, int, int, int]] = []
