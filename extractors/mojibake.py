@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from difflib import SequenceMatcher
 
 import ftfy
@@ -39,7 +40,6 @@ class Repair:
     text: str
     # (repaired start, repaired end, original start, original end) of every changed stretch, in order.
     changes: tuple[tuple[int, int, int, int], ...] = ()
-    _starts: tuple[int, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def changed(self) -> bool:
@@ -51,6 +51,11 @@ class Repair:
         if not self.changes:
             return start, end
         return self._to_original(start, at_end=False), self._to_original(end, at_end=True)
+
+    @cached_property
+    def _starts(self) -> tuple[int, ...]:
+        """Repaired start of each change, for bisection."""
+        return tuple(change[0] for change in self.changes)
 
     def _to_original(self, position: int, *, at_end: bool) -> int:
         k = bisect_right(self._starts, position) - 1
@@ -80,7 +85,7 @@ def repair_mojibake(text: str) -> Repair:
         repaired_at += len(fixed)
     if not changes:
         return Repair(text, text)
-    return Repair(text, "".join(pieces), tuple(changes), tuple(c[0] for c in changes))
+    return Repair(text, "".join(pieces), tuple(changes))
 
 
 def _aligned_changes(line: str, fixed: str, original_at: int, repaired_at: int) -> list[tuple[int, int, int, int]]:

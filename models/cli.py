@@ -127,7 +127,8 @@ def train_occupation(
     encoder = None if no_e5 else load_encoder(cache)
     artefact = train(data, gold_path=None if no_dev else GOLD_FILE,
                      written_path=None if no_written else (written_ads or WRITTEN_ADS_FILE), root=out,
-                     version=version, make_current=not keep_current, encoder=encoder, cache_dir=cache / "occupation-cache")
+                     version=version, make_current=not keep_current, encoder=encoder,
+                     cache_dir=cache / "occupation-cache")
     card = artefact.card
     dev = card["metrics"].get("cv_dev_ads", {})
     typer.echo(f"occupation {artefact.version} → {artefact.path} ({card['training_seconds']} s; "

@@ -27,6 +27,7 @@ from spacy.training import Example as SpacyExample
 from spacy.util import fix_random_seed, minibatch
 
 from extractors.corpus import Example
+from extractors.extract import mentions_from_doc, restore_offsets
 from extractors.mojibake import repair_mojibake
 from extractors.pipeline import SPAN_COMPONENT, build_pipeline, load_pipeline
 from models.artefacts import Artefact, ArtefactError, default_root, load_artefact, save_artefact
@@ -177,13 +178,8 @@ def share_span_model(trained: Language, other: Language) -> Language:
 def predicted_mentions(nlp: Language, example: Example) -> list[dict[str, Any]]:
     """The pipeline's mentions of one annotated text, in the reference's JSON shape."""
     repair = repair_mojibake(example.text)
-    out = []
-    doc = nlp(repair.text)
-    for s in doc.spans["mentions"]:
-        start, end = repair.original_span(s.start_char, s.end_char)
-        out.append({"start": start, "end": end, "text": example.text[start:end], "type": s.label_,
-                    "requirement": s._.requirement, "method": s._.method})
-    return out
+    return [{"start": m.start, "end": m.end, "text": m.text, "type": m.type, "requirement": m.requirement,
+             "method": m.method} for m in restore_offsets(mentions_from_doc(nlp(repair.text)), repair)]
 
 
 def cross_validate(sets: dict[str, list[Example]], params: SpanTrainParams, *, k: int = 5,

@@ -594,7 +594,7 @@ def sentence_around(doc: Doc, start_char: int, end_char: int, starts: np.ndarray
 
 
 def span_sentence(doc: Doc, span: Span | None, start_char: int,
-                     starts: np.ndarray | None) -> tuple[str, int]:
+                  starts: np.ndarray | None) -> tuple[str, int]:
     """sentence_around for a span already aligned to tokens: the sentence is sliced from the doc's text
     (built once per doc) instead of rebuilt from a Token object per word; start_char gives the offset."""
     if span is None or not len(span) or not doc.has_annotation("SENT_START"):
