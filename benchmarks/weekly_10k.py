@@ -4,11 +4,12 @@
 marked synthetic, with updates and stops) are served over HTTP on 127.0.0.1 from a child process. The weekly
 flow runs in its own process against a real Prefect server, with the feed URL and a token as a deployment
 would set them, into an empty data folder: ingest → normalise → dedupe → extract → strategies → trends →
-publish → briefing. Run twice: extraction in the flow's process, and on a local Dask cluster
-(dask_address="local", two worker processes). The resident memory of the flow's whole process tree (Dask
-workers and Chromium included) is sampled every 0.2 s.
+publish → briefing. Run once per mode: extraction with two forked spaCy workers (the default on 2 cores), in
+the flow's process alone, and on a local Dask cluster (dask_address="local", two worker processes). The
+resident memory of the flow's whole process tree (extraction workers and Chromium included) is sampled every
+0.2 s.
 
-    .venv/bin/python benchmarks/weekly_10k.py [--entries 10000] [--modes serial,dask]
+    .venv/bin/python benchmarks/weekly_10k.py [--entries 10000] [--modes processes,serial,dask]
 
 Writes benchmarks/results/weekly_10k.json. Targets: < 3 min, peak RSS ≤ 2.5 GB.
 """
@@ -37,6 +38,10 @@ from benchmarks.loopback_corpus import (  # noqa: E402
 )
 
 MODELS = ROOT / "data" / "models"  # where ./dev builds the encoder and the linker
+
+
+MODES: dict[str, dict[str, Any]] = {"processes": {"extract_processes": 2}, "serial": {"extract_processes": 1},
+                                    "dask": {"dask_address": "local"}}
 
 
 def cold_models(source: Path, target: Path) -> Path:
@@ -79,7 +84,9 @@ def check(data_dir: Path, entries: list[dict[str, Any]]) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--entries", type=int, default=10_000)
-    parser.add_argument("--modes", default="serial,dask")
+    parser.add_argument("--modes", default="processes,serial,dask",
+                        help="processes: two forked extraction workers (the default on 2 cores); serial: one process; "
+                             "dask: a local Dask cluster")
     parser.add_argument("--models-dir", type=Path, default=MODELS,
                         help="model cache with the encoder and linker (copied; its phrase cache is left out)")
     args = parser.parse_args()
@@ -92,7 +99,7 @@ def main() -> None:
         with prefect_api(home / "prefect") as (api, server_s), feed_server(entries) as feed:
             for mode in args.modes.split(","):
                 data_dir = home / f"data-{mode}"
-                params = {"week": REPORT_WEEK, **({"dask_address": "local"} if mode == "dask" else {})}
+                params = {"week": REPORT_WEEK, **MODES[mode]}
                 models = cold_models(args.models_dir, home / f"models-{mode}")
                 run = run_flow("weekly", params, flow_env(api, data_dir, feed.url, models), home / f"{mode}.log")
                 if run.returncode != 0 or run.summary is None:

@@ -53,6 +53,10 @@ DaskAddress = Annotated[Optional[str], typer.Option(
     "--dask-address", help="Extract on a running Dask cluster: its scheduler, e.g. tcp://10.0.0.5:8786.")]
 DaskLocal = Annotated[Optional[int], typer.Option(
     "--dask-local", min=1, metavar="N", help="Extract on a local Dask cluster of N worker processes.")]
+Processes = Annotated[Optional[int], typer.Option(
+    "--processes", min=1, metavar="N",
+    help="Without Dask: N forked workers run the spaCy pipelines (default: RADAR_EXTRACT_PROCESSES, else one per "
+         "core, at most 4).")]
 
 
 def dask_options(address: str | None, local: int | None) -> tuple[str | None, int | None]:
@@ -127,6 +131,7 @@ def weekly(
     feed_url: FeedUrl = None,
     dask_address: DaskAddress = None,
     dask_local: DaskLocal = None,
+    processes: Processes = None,
 ) -> None:
     """Run the weekly flow: ingest, normalise, extract, load, trends, snapshot, briefing."""
     address, workers = dask_options(dask_address, dask_local)
@@ -134,7 +139,8 @@ def weekly(
         from pipelines.flows import weekly as weekly_flow
 
         summary = weekly_flow(week=week, demo=demo, data_dir=str(data_dir) if data_dir else None,
-                              feed_url=feed_url, regions=region, dask_address=address, dask_workers=workers)
+                              feed_url=feed_url, regions=region, dask_address=address, dask_workers=workers,
+                              extract_processes=processes)
     print_summary(summary)
 
 
@@ -151,6 +157,7 @@ def backfill(
     feed_url: FeedUrl = None,
     dask_address: DaskAddress = None,
     dask_local: DaskLocal = None,
+    processes: Processes = None,
 ) -> None:
     """Trend tables and briefings for every ISO week from --start to --end, after bringing the stores up to date.
 
@@ -165,7 +172,7 @@ def backfill(
 
         summary = backfill_flow(start=first.isoformat(), end=last.isoformat() if last else None, demo=demo, briefings=briefings,
                                 data_dir=str(data_dir) if data_dir else None, feed_url=feed_url, regions=region,
-                                dask_address=address, dask_workers=workers)
+                                dask_address=address, dask_workers=workers, extract_processes=processes)
     print_backfill_summary(summary)
 
 

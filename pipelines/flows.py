@@ -79,9 +79,10 @@ def dedupe_task(con: duckdb.DuckDBPyConnection) -> int:
 
 
 @task(name="extract", cache_policy=NO_CACHE)
-def extract_task(con: duckdb.DuckDBPyConnection, extractor: Extractor, run_id: str) -> StageReport:
+def extract_task(con: duckdb.DuckDBPyConnection, extractor: Extractor, run_id: str, processes: int = 1
+                 ) -> StageReport:
     """Ad versions → competence mentions (load included, batch by batch)."""
-    return extract_pending(con, extractor, run_id)
+    return extract_pending(con, extractor, run_id, processes=processes)
 
 
 @task(name="strategies", retries=1, retry_delay_seconds=30, timeout_seconds=STRATEGY_TIMEOUT_S,
@@ -203,9 +204,12 @@ def booked_run(flow_name: str, settings: Settings, *, source: str, **fields: Any
         con.close()
 
 
-def run_settings(data_dir: str | None, feed_url: str | None) -> Settings:
+def run_settings(data_dir: str | None, feed_url: str | None, extract_processes: int | None = None) -> Settings:
     """The environment's settings with the flow's parameters over them: flows read configuration here only."""
-    return Settings.from_env().with_overrides(data_dir=Path(data_dir) if data_dir else None, feed_url=feed_url)
+    if extract_processes is not None and extract_processes < 1:
+        raise ConfigError(f"extract_processes must be 1 or more, not {extract_processes}.")
+    return Settings.from_env().with_overrides(data_dir=Path(data_dir) if data_dir else None, feed_url=feed_url,
+                                              extract_processes=extract_processes)
 
 
 def feed_cursor_key(settings: Settings, *, demo: bool) -> str:
@@ -225,14 +229,15 @@ def task_runner(dask_address: str | None, dask_workers: int | None) -> DaskTaskR
 @flow(name="weekly", log_prints=False)
 def weekly(week: str | None = None, demo: bool = False, data_dir: str | None = None, feed_url: str | None = None,
            regions: list[str] | None = None, dask_address: str | None = None,
-           dask_workers: int | None = None) -> dict[str, Any]:
+           dask_workers: int | None = None, extract_processes: int | None = None) -> dict[str, Any]:
     """Ingest → normalise → extract → load → trends → publish → briefing, recorded in `runs`.
 
     dask_address: extract on Dask ("local" for a LocalCluster of `dask_workers` processes, one per core by
-    default, or a scheduler's tcp:// address); see pipelines.scale.
+    default, or a scheduler's tcp:// address); see pipelines.scale. Without Dask, extract_processes forked
+    workers run the spaCy pipelines (default: RADAR_EXTRACT_PROCESSES, else one per core, at most four).
     """
     logger = get_run_logger()
-    settings = run_settings(data_dir, feed_url)
+    settings = run_settings(data_dir, feed_url, extract_processes)
     regions = list(regions or FORUM_COUNTIES)
     cursor_key = feed_cursor_key(settings, demo=demo)
     runner = task_runner(dask_address, dask_workers)
@@ -280,7 +285,7 @@ def extract_stage(con: duckdb.DuckDBPyConnection, extractor: Extractor, run_id: 
                   runner: DaskTaskRunner | None, settings: Settings) -> StageReport:
     """In this process, or in chunks on the runner's Dask cluster (whose workers build the same extractor)."""
     if runner is None:
-        return extract_task(con, extractor, run_id)
+        return extract_task(con, extractor, run_id, settings.extract_processes)
     spec = ExtractorSpec(models_dir=str(Path(settings.model_cache_dir).resolve()), encoder=settings.encoder)
     return extract_on_dask(con, extractor, run_id, runner, spec=spec)
 
@@ -369,16 +374,17 @@ def release_memory() -> None:
 @flow(name="backfill", log_prints=False)
 def backfill(start: str, end: str | None = None, demo: bool = False, data_dir: str | None = None,
              feed_url: str | None = None, regions: list[str] | None = None, briefings: bool = True,
-             dask_address: str | None = None, dask_workers: int | None = None) -> dict[str, Any]:
+             dask_address: str | None = None, dask_workers: int | None = None,
+             extract_processes: int | None = None) -> dict[str, Any]:
     """Bring the stores up to date once, then trend tables and a briefing for every week from start to end.
 
     start and end are ISO weeks (2026-W40) or dates (their weeks); end defaults to last week. The stores are
     updated by the weekly run's own stages, so a backfill and the weekly runs never disagree; the trend tables
     are left as of `end`, as that week's weekly run leaves them, and the snapshot is published once at the end.
-    dask_address and dask_workers: extraction on Dask, as in `weekly`.
+    dask_address, dask_workers and extract_processes: how extraction runs, as in `weekly`.
     """
     logger = get_run_logger()
-    settings = run_settings(data_dir, feed_url)
+    settings = run_settings(data_dir, feed_url, extract_processes)
     regions = list(regions or FORUM_COUNTIES)
     weeks = week_range(start, end or previous_week(date.today()))
     cursor_key = feed_cursor_key(settings, demo=demo)

@@ -11,6 +11,11 @@ from pipelines.errors import ConfigError
 DEFAULT_FEED_URL = "https://pam-stilling-feed.nav.no"
 
 
+def default_extract_processes() -> int:
+    """One worker per usable core, at most four: each holds its own copy of the spaCy pipelines (~0.3 GB)."""
+    return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a run needs to know about its environment; nothing deeper reads os.environ."""
@@ -24,6 +29,7 @@ class Settings:
     strategy_registry: Path | None = None  # the forum's own registry of strategy documents; None: the shipped one
     page_size: int = 1000
     min_cell_ads: int = 5
+    extract_processes: int = 1  # forked spaCy workers of the extract stage (the linker stays in the flow's process)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -32,8 +38,12 @@ class Settings:
         try:
             page_size = int(env.get("RADAR_PAGE_SIZE", "1000"))
             min_cell = int(env.get("RADAR_MIN_CELL_ADS", "5"))
+            processes = int(env.get("RADAR_EXTRACT_PROCESSES") or default_extract_processes())
         except ValueError as exc:
-            raise ConfigError(f"RADAR_PAGE_SIZE / RADAR_MIN_CELL_ADS must be whole numbers: {exc}") from exc
+            raise ConfigError("RADAR_PAGE_SIZE / RADAR_MIN_CELL_ADS / RADAR_EXTRACT_PROCESSES must be whole numbers: "
+                              f"{exc}") from exc
+        if processes < 1:
+            raise ConfigError(f"RADAR_EXTRACT_PROCESSES must be 1 or more, not {processes}.")
         models = env.get("RADAR_MODELS_DIR")
         return cls(
             data_dir=Path(env.get("RADAR_DATA_DIR", "data")),
@@ -45,6 +55,7 @@ class Settings:
             strategy_registry=Path(env["RADAR_STRATEGY_REGISTRY"]) if env.get("RADAR_STRATEGY_REGISTRY") else None,
             page_size=page_size,
             min_cell_ads=min_cell,
+            extract_processes=processes,
         )
 
     def with_overrides(self, **changes: object) -> "Settings":

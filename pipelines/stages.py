@@ -157,20 +157,36 @@ def classify_pending(con: duckdb.DuckDBPyConnection, classifier: OccupationClass
 
 
 def extract_pending(con: duckdb.DuckDBPyConnection, extractor: Extractor, run_id: str,
-                    progress: Progress | None = None, batch_size: int = 256) -> StageReport:
-    """Extract mentions from each ad's current content version that this extractor has not seen yet."""
+                    progress: Progress | None = None, batch_size: int = 256, processes: int = 1) -> StageReport:
+    """Extract mentions from each ad's current content version that this extractor has not seen yet.
+
+    The backlog streams through one extract_many call, so `processes` > 1 keeps one pool of forked workers
+    for the whole stage (the linker stays here) and the phrase cache is saved once; every batch_size ads
+    are stored in their own transaction, so a killed run redoes at most one batch.
+    """
     version = extractor.version
     taxonomy_version = extractor.lexicon.version
     upsert_concepts(con, extractor.lexicon)
     refs = pending_refs(con, version)
+    entry_of = dict(refs)
     report = StageReport(processed=len(refs))
-    for offset in range(0, len(refs), batch_size):
-        batch = refs[offset:offset + batch_size]
-        results = list(extractor.extract_many(chunk_items(con, batch)))
-        report.written += store_chunk(con, results, dict(batch), extractor_version=version,
-                                      taxonomy_version=taxonomy_version, run_id=run_id)
+    texts = (item for offset in range(0, len(refs), batch_size)
+             for item in chunk_items(con, refs[offset:offset + batch_size]))
+    batch: list[tuple[str, list[Mention]]] = []
+
+    def store(results: list[tuple[str, list[Mention]]]) -> None:
+        report.written += store_chunk(con, results, {ad_id: entry_of[ad_id] for ad_id, _ in results},
+                                      extractor_version=version, taxonomy_version=taxonomy_version, run_id=run_id)
         if progress:
-            progress(len(batch))
+            progress(len(results))
+
+    for result in extractor.extract_many(texts, n_process=processes):
+        batch.append(result)
+        if len(batch) == batch_size:
+            store(batch)
+            batch = []
+    if batch:
+        store(batch)
     return report
 
 

@@ -163,3 +163,16 @@ def test_workers_without_the_linker_and_linking_in_the_writer_equal_the_serial_s
     assert methods.get("span-model-unmapped", 0) > 0
     versions = chunked.execute("SELECT DISTINCT extractor_version FROM extractions").fetchall()
     assert versions == [(flow_side.version,)] and "+link-test@0.9" in flow_side.version
+
+
+def test_worker_processes_write_what_one_process_writes(normalised: Path, tmp_path: Path, extractor) -> None:
+    one, two = copy_of(normalised, tmp_path, "one"), copy_of(normalised, tmp_path, "two")
+    stored_one: list[int] = []
+    stored_two: list[int] = []
+    report_one = extract_pending(one, extractor, "r", progress=stored_one.append, batch_size=16)
+    report_two = extract_pending(two, extractor, "r", progress=stored_two.append, batch_size=16, processes=2)
+    assert report_two.processed == report_one.processed == 90
+    assert stored_two == stored_one == [16] * 5 + [10]  # one transaction per 16 ads, the rest at the end
+    assert report_two.written == report_one.written > 500
+    assert two.execute(MENTIONS).fetchall() == one.execute(MENTIONS).fetchall()
+    assert pending_refs(two, extractor.version) == []
