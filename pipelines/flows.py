@@ -206,8 +206,6 @@ def booked_run(flow_name: str, settings: Settings, *, source: str, **fields: Any
 
 def run_settings(data_dir: str | None, feed_url: str | None, extract_processes: int | None = None) -> Settings:
     """The environment's settings with the flow's parameters over them: flows read configuration here only."""
-    if extract_processes is not None and extract_processes < 1:
-        raise ConfigError(f"extract_processes must be 1 or more, not {extract_processes}.")
     return Settings.from_env().with_overrides(data_dir=Path(data_dir) if data_dir else None, feed_url=feed_url,
                                               extract_processes=extract_processes)
 

@@ -31,6 +31,12 @@ class Settings:
     min_cell_ads: int = 5
     extract_processes: int = 1  # forked spaCy workers of the extract stage (the linker stays in the flow's process)
 
+    def __post_init__(self) -> None:
+        """A bad worker count stops here, whether it came from the environment, the CLI or a flow parameter."""
+        if self.extract_processes < 1:
+            raise ConfigError(f"extract_processes must be 1 or more, not {self.extract_processes}: set "
+                              "RADAR_EXTRACT_PROCESSES, --processes or the flow parameter to a whole number ≥ 1.")
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
         """Build settings from RADAR_* variables so deployments configure without code."""
@@ -42,8 +48,6 @@ class Settings:
         except ValueError as exc:
             raise ConfigError("RADAR_PAGE_SIZE / RADAR_MIN_CELL_ADS / RADAR_EXTRACT_PROCESSES must be whole numbers: "
                               f"{exc}") from exc
-        if processes < 1:
-            raise ConfigError(f"RADAR_EXTRACT_PROCESSES must be 1 or more, not {processes}.")
         models = env.get("RADAR_MODELS_DIR")
         return cls(
             data_dir=Path(env.get("RADAR_DATA_DIR", "data")),

@@ -18,3 +18,8 @@ def test_extract_processes_come_from_the_environment_or_the_cores() -> None:
 def test_a_bad_process_count_names_the_variable(value: str) -> None:
     with pytest.raises(ConfigError, match="RADAR_EXTRACT_PROCESSES"):
         Settings.from_env({"RADAR_EXTRACT_PROCESSES": value})
+
+
+def test_a_flow_parameter_below_one_is_refused_before_a_run() -> None:
+    with pytest.raises(ConfigError, match="RADAR_EXTRACT_PROCESSES, --processes or the flow parameter"):
+        Settings.from_env({}).with_overrides(extract_processes=0)
