@@ -203,7 +203,7 @@ class Extractor:
         global _WORKER
         _WORKER = self
         context = multiprocessing.get_context("fork")
-        with context.Pool(n_process) as pool, one_thread_here():
+        with context.Pool(n_process, initializer=default_sigterm) as pool, one_thread_here():
             pending = ((batch, pool.apply_async(_worker_mentions, (batch,))) for batch in batches)
             window: list[tuple[list[tuple[str, str, str]], Any]] = []
             for batch, result in pending:
@@ -213,6 +213,8 @@ class Extractor:
                     yield from self._emit(done_batch, done.get())
             for done_batch, done in window:
                 yield from self._emit(done_batch, done.get())
+            pool.close()  # each worker takes its stop sentinel and exits; terminate() is left for early exits
+            pool.join()
 
     def _mentions(self, batch: list[tuple[str, str, str]]) -> list[list[Mention]]:
         """Mentions of one batch before linking: each language through its own pipeline."""
@@ -235,6 +237,17 @@ class Extractor:
 
 
 _WORKER: Extractor | None = None
+
+
+def default_sigterm() -> None:
+    """Pool initializer: a forked worker must die on SIGTERM, not run the handler it inherited.
+
+    A Prefect flow run traps SIGTERM; a worker that inherited that handler survived Pool.terminate() while
+    waiting for the task queue's lock, and the flow hung in Pool.join().
+    """
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 @contextmanager

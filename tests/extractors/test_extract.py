@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
+import signal
+import time
 from pathlib import Path
 
 import pytest
 
 from extractors.corpus import load_examples
 from extractors.evaluate import score
-from extractors.extract import LINKED, UNMAPPED, Extractor, Mention, chunks, link_mentions
+from extractors.extract import LINKED, UNMAPPED, Extractor, Mention, chunks, default_sigterm, link_mentions
 from models.linker import Link
 
 ANNOTATIONS = Path(__file__).resolve().parents[2] / "extractors" / "annotations"
@@ -146,3 +150,28 @@ def test_the_employers_own_business_is_not_a_competence(rules_only: Extractor) -
     mentions = rules_only.extract(text)
     assert mentions and all(m.start > text.index("Kvalifikasjoner") for m in mentions)
     assert "prosjektering" in [m.text for m in mentions]
+
+
+def _wait_for_sigterm(ready) -> None:  # noqa: ANN001  (a multiprocessing Event)
+    default_sigterm()
+    ready.set()
+    time.sleep(30)
+
+
+def test_a_worker_dies_on_sigterm_though_its_parent_traps_it() -> None:
+    # A Prefect flow run traps SIGTERM; a forked worker that kept the trap outlived Pool.terminate() and hung the flow.
+    context = multiprocessing.get_context("fork")
+    ready = context.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)
+    worker = context.Process(target=_wait_for_sigterm, args=(ready,))
+    try:
+        worker.start()
+        assert ready.wait(timeout=10)
+        os.kill(worker.pid, signal.SIGTERM)
+        worker.join(timeout=10)
+        assert worker.exitcode == -signal.SIGTERM
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if worker.is_alive():
+            worker.kill()
+            worker.join()
