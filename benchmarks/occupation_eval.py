@@ -205,12 +205,12 @@ def main() -> None:
     semantic_result, semantic, vectors = None, None, None
     if encoder is not None:
         cpu = time.process_time()
-        vectors = sem.PhraseVectors(encoder, args.phrase_cache or models_dir / "occupation-cache")
+        vectors = oc.occupation_phrase_cache(args.phrase_cache or models_dir / "occupation-cache", encoder)
         references = [*taxonomy, *written, *samples, *oc.semantic_references(args.shared_data, params)]
-        semantic = oc.semantic_cv_scores(vectors, references, dev, cv.folds, cv.classes, params)
+        semantic = oc.semantic_cv_scores(encoder, vectors, references, dev, cv.folds, cv.classes, params)
         semantic_cpu = time.process_time() - cpu
-        label_only = oc.semantic_index(vectors, references, cv.classes, params).scores(
-            vectors.embed([oc.query_text(oc.as_item(ex), params) for ex in dev]), len(cv.classes))
+        label_only = oc.semantic_index(encoder, vectors, references, cv.classes, params).scores(
+            vectors.embed(encoder, [oc.query_text(oc.as_item(ex), params) for ex in dev]), len(cv.classes))
         fused_cf = cross_fitted_probs(cv, lambda rest, rows: fused_probs(cv, semantic, rest, rows))
         chosen = [oc.calibrated_fusion(cv.decisions[rest], semantic[rest], [gold[i] for i in rest], cv.classes).as_dict()
                   for rest in ([i for i, f in enumerate(cv.folds) if f != k] for k in sorted(set(cv.folds)))]
@@ -236,7 +236,8 @@ def main() -> None:
     final = oc.OccupationClassifier.fit([*taxonomy, *written, *samples, *dev], labels, params)
     final_fit_seconds = time.perf_counter() - started
     if encoder is not None and vectors is not None:
-        index = oc.semantic_index(vectors, [*references, *dev], final.classes, params)
+        index = oc.semantic_index(encoder, vectors, [*references, *dev], final.classes, params)
+        vectors.save()
         final = oc.OccupationClassifier(final.params, final.classes, final.coef, final.intercept, final.featurizer.heads,
                                         final.featurizer.columns, final.featurizer.idf, final.labels,
                                         semantic=oc.Semantic(index, sem.Fusion(0.1, 0.02, 0.5), 0.0), encoder=encoder)

