@@ -20,6 +20,14 @@ CREATE OR REPLACE TEMP MACRO _change_high(x1, n1, x0, n0, z) AS
 CREATE OR REPLACE TEMP MACRO _z_score(x1, n1, x0, n0) AS
     (x1 / n1 - x0 / n0)
     / nullif(sqrt(((x1 + x0) / (n1 + n0)) * (1 - (x1 + x0) / (n1 + n0)) * (1.0 / n1 + 1.0 / n0)), 0);
+-- The columns both trend tables report for a recent window (x1 of n1 ads) against its base window (x0 of n0);
+-- all NULL when the base window has no ads. SELECT unnest(_window_change(...)) spreads them into columns.
+CREATE OR REPLACE TEMP MACRO _window_change(x1, n1, x0, n0, z) AS
+    CASE WHEN n0 > 0 THEN {'share_base': x0 / n0,
+                           'share_change': x1 / n1 - x0 / n0,
+                           'change_ci_low': _change_low(x1, n1, x0, n0, z),
+                           'change_ci_high': _change_high(x1, n1, x0, n0, z),
+                           'z_score': _z_score(x1, n1, x0, n0)} END;
 
 -- Physical order of the trend tables (nation, counties, municipalities by number; then weeks), cheap to sort on and
 -- what keeps DuckDB's zone maps useful for the usual "one region, some weeks" query.
@@ -225,13 +233,7 @@ SELECT h.window_weeks, getvariable('ref_iso') AS ref_week, getvariable('ref_week
        h.concept_id, h.concept_label, h.concept_type, h.skill_group,
        h.x_recent AS ads_recent, t.n_recent AS ads_total_recent, h.x_recent / t.n_recent AS share_recent,
        h.x_base AS ads_base, t.n_base AS ads_total_base,
-       CASE WHEN t.n_base > 0 THEN h.x_base / t.n_base END                                   AS share_base,
-       CASE WHEN t.n_base > 0 THEN h.x_recent / t.n_recent - h.x_base / t.n_base END         AS share_change,
-       CASE WHEN t.n_base > 0 THEN _change_low(h.x_recent, t.n_recent, h.x_base, t.n_base, getvariable('z')) END
-                                                                                              AS change_ci_low,
-       CASE WHEN t.n_base > 0 THEN _change_high(h.x_recent, t.n_recent, h.x_base, t.n_base, getvariable('z')) END
-                                                                                              AS change_ci_high,
-       CASE WHEN t.n_base > 0 THEN _z_score(h.x_recent, t.n_recent, h.x_base, t.n_base) END  AS z_score,
+       unnest(_window_change(h.x_recent, t.n_recent, h.x_base, t.n_base, getvariable('z'))),
        t.n_base > 0 AND h.x_recent >= getvariable('min_ads')
            AND _change_low(h.x_recent, t.n_recent, h.x_base, t.n_base, getvariable('z')) > 0 AS emerging,
        t.n_base > 0 AND h.x_base >= getvariable('min_ads')
@@ -304,13 +306,7 @@ SELECT h.window_weeks, getvariable('ref_iso') AS ref_week, getvariable('ref_week
        strftime(fs.first_week, '%G-W%V') AS first_seen_week,
        h.x_recent AS ads_recent, t.n_recent AS ads_total_recent, h.x_recent / t.n_recent AS share_recent,
        h.x_base AS ads_base, t.n_base AS ads_total_base,
-       CASE WHEN t.n_base > 0 THEN h.x_base / t.n_base END                                   AS share_base,
-       CASE WHEN t.n_base > 0 THEN h.x_recent / t.n_recent - h.x_base / t.n_base END         AS share_change,
-       CASE WHEN t.n_base > 0 THEN _change_low(h.x_recent, t.n_recent, h.x_base, t.n_base, getvariable('z')) END
-                                                                                              AS change_ci_low,
-       CASE WHEN t.n_base > 0 THEN _change_high(h.x_recent, t.n_recent, h.x_base, t.n_base, getvariable('z')) END
-                                                                                              AS change_ci_high,
-       CASE WHEN t.n_base > 0 THEN _z_score(h.x_recent, t.n_recent, h.x_base, t.n_base) END  AS z_score,
+       unnest(_window_change(h.x_recent, t.n_recent, h.x_base, t.n_base, getvariable('z'))),
        (getvariable('ref_week') - fs.first_week) // 7 < h.window_weeks                       AS is_new,
        t.n_base > 0 AND h.x_recent >= getvariable('min_ads')
            AND _change_low(h.x_recent, t.n_recent, h.x_base, t.n_base, getvariable('z')) > 0 AS rising

@@ -49,6 +49,18 @@ def test_growth_is_flagged_only_with_interval_support(con) -> None:
     assert lo < 0 < hi and not emerging and not declining
 
 
+def test_change_columns_follow_the_two_proportion_formulas_and_are_null_without_a_base(con) -> None:
+    refresh_trends(con, "2026-W48", min_ads=5)
+    query = """SELECT share_change, z_score, change_ci_low, change_ci_high, emerging FROM skill_trends
+               WHERE window_weeks = ? AND region_name = 'Østfold' AND occupation_group = '*' AND concept_id = 'ki'"""
+    change, z, lo, hi, emerging = con.execute(query, [4]).fetchone()
+    pooled = 68 / 160  # 64 of 80 recent ads, 4 of 80 base ads
+    assert change == pytest.approx(0.75)
+    assert z == pytest.approx(0.75 / (pooled * (1 - pooled) * (2 / 80)) ** 0.5)
+    assert lo < change < hi
+    assert con.execute(query, [13]).fetchone() == (None, None, None, None, False)  # eight weeks of data: no base
+
+
 def test_duplicates_are_not_counted(con) -> None:
     con.execute("UPDATE ad_state SET duplicate_of = 'test:o-2026-W48-0' WHERE ad_id = 'test:o-2026-W48-1'")
     refresh_trends(con, "2026-W48")
