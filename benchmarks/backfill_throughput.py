@@ -23,9 +23,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.loopback_corpus import (  # noqa: E402
+    MODELS_DIR,
     REPORT_WEEK,
     feed_server,
     flow_env,
+    models_for_run,
     prefect_api,
     run_flow,
     scratch,
@@ -34,7 +36,6 @@ from benchmarks.loopback_corpus import (  # noqa: E402
 )
 from warehouse.trends import iso_week_of, parse_iso_week  # noqa: E402
 
-MODELS = Path("/tmp/radar-bench-models")
 
 
 def describe(run: Any) -> dict[str, Any]:
@@ -60,14 +61,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--entries", type=int, default=10_000)
     parser.add_argument("--weeks", type=int, default=16)
+    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR,
+                        help="model cache with the encoder and linker (copied; its phrase cache is left out)")
     args = parser.parse_args()
     entries = synthetic_feed(args.entries, weeks=args.weeks)
     first = iso_week_of(parse_iso_week(REPORT_WEEK) - timedelta(weeks=args.weeks - 1))
     params = {"start": first, "end": REPORT_WEEK}
     with scratch("backfill") as tmp:
         home = Path(tmp)
+        models = models_for_run(args.models_dir, home / "models")
         with prefect_api(home / "prefect") as (api, _), feed_server(entries) as feed:
-            env = flow_env(api, home / "data", feed.url, MODELS)
+            env = flow_env(api, home / "data", feed.url, models)
             runs = {}
             for name in ("cold", "warm"):
                 run = run_flow("backfill", params, env, home / f"{name}.log")

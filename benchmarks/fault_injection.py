@@ -27,9 +27,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.loopback_corpus import (  # noqa: E402
+    MODELS_DIR,
     REPORT_WEEK,
     feed_server,
     flow_env,
+    models_for_run,
     prefect_api,
     run_flow,
     scratch,
@@ -37,7 +39,6 @@ from benchmarks.loopback_corpus import (  # noqa: E402
     write_result,
 )
 
-MODELS = Path("/tmp/radar-bench-models")
 FINISHED_RE = re.compile(r"Task run '([a-z_-]+?)-[0-9a-z]+' - Finished in state (\w+)")
 
 
@@ -111,6 +112,8 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=1500)
     parser.add_argument("--fault-rate", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=20261128)
+    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR,
+                        help="model cache with the encoder and linker (copied; its phrase cache is left out)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     entries = synthetic_feed(args.entries, seed=11)
@@ -118,6 +121,7 @@ def main() -> None:
     trials: list[dict[str, Any]] = []
     with scratch("faults") as tmp:
         home = Path(tmp)
+        models = models_for_run(args.models_dir, home / "models")
         with prefect_api(home / "prefect") as (api, _), \
                 feed_server(entries, fault_rate=args.fault_rate, seed=args.seed) as feed:
             references: dict[str, dict[str, Any]] = {}
@@ -128,7 +132,7 @@ def main() -> None:
                     if version in references:
                         return references[version]
                     data_dir = home / f"reference-{len(references)}"
-                    run = run_flow("weekly", params, flow_env(api, data_dir, feed.url, MODELS),
+                    run = run_flow("weekly", params, flow_env(api, data_dir, feed.url, models),
                                    home / f"reference-{len(references)}.log")
                     if run.returncode != 0:
                         raise SystemExit(f"a reference run failed:\n{run.log.read_text()[-3000:]}")
@@ -144,7 +148,7 @@ def main() -> None:
             reference, span = first["run"], first["run"].wall_s
             for number in range(1, args.trials + 1):
                 data_dir = home / f"trial-{number}"
-                env = flow_env(api, data_dir, feed.url, MODELS)
+                env = flow_env(api, data_dir, feed.url, models)
                 kills = []
                 for attempt in range(2 if number % 3 == 0 else 1):
                     at = round(rng.uniform(1.0, span), 2)

@@ -20,6 +20,7 @@ import os
 import platform
 import random
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -37,6 +38,7 @@ from typing import Any
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
+MODELS_DIR = ROOT / "data" / "models"  # where ./dev builds the encoder and the linker
 # The shipped registry names real documents on the internet, which this machine cannot reach (each would cost its
 # retries): the loopback runs read the sample corpus's strategy documents from disk instead.
 SAMPLE_REGISTRY = ROOT / "pipelines" / "sample_data" / "strategy" / "registry.yaml"
@@ -200,6 +202,17 @@ def prefect_api(home: Path) -> Iterator[tuple[str, float]]:
     start = time.perf_counter()
     with local_prefect_server(free_port(), home / "server.log", timeout=240) as api:
         yield api, round(time.perf_counter() - start, 1)
+
+
+def models_for_run(source: Path, target: Path) -> Path:
+    """A private copy of the model cache (encoder, linker, occupation vectors) without the linker's phrase
+    embeddings: every phrase is new to the run, and the benchmark's synthetic phrases never reach the developer's
+    cache. An absent source leaves an empty folder, where the flow builds the models (slowly) on its first run."""
+    if source.is_dir():
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns("phrases-*"))
+    else:
+        target.mkdir(parents=True)
+    return target
 
 
 def flow_env(api: str, data_dir: Path, feed_url: str, models_dir: Path, **extra: str) -> dict[str, str]:

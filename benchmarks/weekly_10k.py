@@ -27,9 +27,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.loopback_corpus import (  # noqa: E402
+    MODELS_DIR,
     REPORT_WEEK,
     feed_server,
     flow_env,
+    models_for_run,
     prefect_api,
     run_flow,
     scratch,
@@ -37,22 +39,10 @@ from benchmarks.loopback_corpus import (  # noqa: E402
     write_result,
 )
 
-MODELS = ROOT / "data" / "models"  # where ./dev builds the encoder and the linker
 
 
 MODES: dict[str, dict[str, Any]] = {"processes": {"extract_processes": 2}, "serial": {"extract_processes": 1},
                                     "dask": {"dask_address": "local"}}
-
-
-def cold_models(source: Path, target: Path) -> Path:
-    """A copy of the model cache without the linker's phrase embeddings: every phrase is new to the run."""
-    import shutil
-
-    if source.is_dir():
-        shutil.copytree(source, target, ignore=shutil.ignore_patterns("phrases-*"))
-    else:
-        target.mkdir(parents=True)
-    return target
 
 
 def check(data_dir: Path, entries: list[dict[str, Any]]) -> dict[str, Any]:
@@ -87,7 +77,7 @@ def main() -> None:
     parser.add_argument("--modes", default="processes,serial,dask",
                         help="processes: two forked extraction workers (the default on 2 cores); serial: one process; "
                              "dask: a local Dask cluster")
-    parser.add_argument("--models-dir", type=Path, default=MODELS,
+    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR,
                         help="model cache with the encoder and linker (copied; its phrase cache is left out)")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -100,7 +90,7 @@ def main() -> None:
             for mode in args.modes.split(","):
                 data_dir = home / f"data-{mode}"
                 params = {"week": REPORT_WEEK, **MODES[mode]}
-                models = cold_models(args.models_dir, home / f"models-{mode}")
+                models = models_for_run(args.models_dir, home / f"models-{mode}")
                 run = run_flow("weekly", params, flow_env(api, data_dir, feed.url, models), home / f"{mode}.log")
                 if run.returncode != 0 or run.summary is None:
                     print(run.log.read_text()[-5000:])
