@@ -37,7 +37,6 @@ from benchmarks.loopback_corpus import (  # noqa: E402
 from warehouse.trends import iso_week_of, parse_iso_week  # noqa: E402
 
 
-
 def describe(run: Any) -> dict[str, Any]:
     summary = run.summary
     per_week = summary["per_week"]

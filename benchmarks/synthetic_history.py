@@ -29,7 +29,8 @@ import json
 import os
 import sys
 import time
-from datetime import date, datetime, time as dtime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
+from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import duckdb  # noqa: E402
 import pyarrow as pa  # noqa: E402
 
 from extractors.taxonomy import Lexicon  # noqa: E402

@@ -39,8 +39,6 @@ from benchmarks.loopback_corpus import (  # noqa: E402
     write_result,
 )
 
-
-
 MODES: dict[str, dict[str, Any]] = {"processes": {"extract_processes": 2}, "serial": {"extract_processes": 1},
                                     "dask": {"dask_address": "local"}}
 
