@@ -121,11 +121,10 @@ def train_linker(
                                                             "link_calibration.jsonl in the annotation folder).")] = None,
 ) -> None:
     """Embed the concept labels once, calibrate the acceptance threshold on hand-judged links, store the linker."""
-    from extractors.corpus import team_examples
+    from extractors.corpus import default_annotations_dir, team_examples
     from extractors.encoder import Encoder, ensure_default_encoder
     from extractors.esco import load_esco_skills
     from extractors.taxonomy import load_lexicon
-    from extractors.corpus import default_annotations_dir
     from models.linker import calibrate_and_save, read_judgements
     from pipelines.settings import Settings
 

@@ -9,8 +9,8 @@ the command that provides it, and extraction goes on without it.
 from __future__ import annotations
 
 import logging
-from contextlib import contextmanager
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any

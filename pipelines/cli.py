@@ -17,10 +17,10 @@ from pipelines.prefect_env import configure_prefect_env
 
 configure_prefect_env()  # before anything imports prefect
 
-from pipelines.briefing.cli import brief  # noqa: E402
 from extractors.cli import eval_command, train_extract_app  # noqa: E402
-from pipelines.cli_ingest import ingest_app  # noqa: E402
 from models.cli import occupation, train_app  # noqa: E402
+from pipelines.briefing.cli import brief  # noqa: E402
+from pipelines.cli_ingest import ingest_app  # noqa: E402
 from pipelines.errors import ConfigError, InputError, RadarError  # noqa: E402
 from pipelines.settings import Settings  # noqa: E402
 

@@ -29,8 +29,8 @@ from pipelines.scale import ExtractorSpec, dask_task_runner, extract_on_dask
 from pipelines.settings import Settings
 from pipelines.sources.nav_feed import FeedClient
 from pipelines.sources.sample import SAMPLE_FEED_URL, SAMPLE_TOKEN, sample_feed_server
-from pipelines.strategy import default_registry_path, ingest_strategies
 from pipelines.stages import StageReport, extract_pending, load_occupation_classifier, normalise_pending
+from pipelines.strategy import default_registry_path, ingest_strategies
 from warehouse.db import fetch_value, open_warehouse
 from warehouse.load import record_run
 from warehouse.publish import publish_snapshot

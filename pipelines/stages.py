@@ -9,15 +9,15 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 import duckdb
+import pyarrow as pa
 
-if TYPE_CHECKING:  # spaCy takes seconds to import; normalising needs none of it
-    from extractors.extract import Extractor, Mention
-    from models.occupation import OccupationClassifier
 from pipelines.errors import ConfigError
 from pipelines.normalise import ad_source_of, normalise_entry
 from warehouse.load import quarantine, replace_mentions, upsert_ad_versions, upsert_concepts
 
-import pyarrow as pa
+if TYPE_CHECKING:  # spaCy takes seconds to import; normalising needs none of it
+    from extractors.extract import Extractor, Mention
+    from models.occupation import OccupationClassifier
 
 Progress = Callable[[int], None]
 Item = tuple[str, str, str]  # (ad_id, text, lang): all an extractor (or a Dask worker) sees of an ad
