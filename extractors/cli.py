@@ -119,24 +119,35 @@ def train_linker(
     annotations_dir: Annotated[Optional[Path], typer.Option(help="Annotation folder (default: packaged).")] = None,
     judgements: Annotated[Optional[Path], typer.Option(help="Hand-judged links to calibrate on (default: "
                                                             "link_calibration.jsonl in the annotation folder).")] = None,
+    if_stale: Annotated[bool, typer.Option("--if-stale", help="Build only when the current linker came from other "
+                                                              "labels (lexicon, ESCO, encoder), judgements or target "
+                                                              "precision; ./dev setup runs this.")] = False,
 ) -> None:
     """Embed the concept labels once, calibrate the acceptance threshold on hand-judged links, store the linker."""
     from extractors.corpus import default_annotations_dir, team_examples
-    from extractors.encoder import Encoder, ensure_default_encoder
+    from extractors.encoder import Encoder, encoder_model_id, ensure_default_encoder
     from extractors.esco import load_esco_skills
     from extractors.taxonomy import load_lexicon
-    from models.linker import calibrate_and_save, read_judgements
+    from models.linker import build_key, calibrate_and_save, current_build_key, inventory, read_judgements
     from pipelines.settings import Settings
 
     settings = Settings.from_env().with_overrides(models_dir=models_dir)
     cache = settings.model_cache_dir
-    model = Encoder.load(encoder) if encoder else Encoder.load(ensure_default_encoder(cache))
+    source = encoder or ensure_default_encoder(cache)
     collections = [load_esco_skills(p) for p in (esco or [])]
+    lexicon = load_lexicon()
+    judged = read_judgements(judgements or (annotations_dir or default_annotations_dir()) / "link_calibration.jsonl")
+    if if_stale:
+        wanted = build_key(encoder_model_id(source), inventory(lexicon, collections, alt_labels=alt_labels), judged,
+                           target_precision)
+        if current_build_key(cache / "artefacts") == wanted:
+            _echo(f"linker {wanted['version']} is up to date")
+            return
     for c in collections:
         _echo(f"ESCO {c.lang}: {len(c.skills)} skills from {c.source}")
+    model = Encoder.load(source)
     sets = team_examples(ads, annotations_dir)
-    judged = read_judgements(judgements or (annotations_dir or default_annotations_dir()) / "link_calibration.jsonl")
-    artefact = calibrate_and_save(model, load_lexicon(), collections, sets, judged,
+    artefact = calibrate_and_save(model, lexicon, collections, sets, judged,
                                   root=cache / "artefacts", cache_dir=cache / "linker-cache", alt_labels=alt_labels,
                                   target_precision=target_precision, progress=_echo)
     card = artefact.card

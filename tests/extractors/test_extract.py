@@ -137,6 +137,30 @@ def test_unbuildable_encoder_turns_the_linker_off(caplog: pytest.LogCaptureFixtu
     assert extractor.extract("Du må ha truckførerbevis.")[0].concept_id == "radar:truckforerbevis"
 
 
+def test_a_linker_built_from_another_lexicon_says_how_to_rebuild(caplog: pytest.LogCaptureFixture, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    from extractors.encoder import Encoder
+    from models.linker import Linker, Target, Trial, choose_threshold, save_linker
+
+    class OneHot:
+        model_id = "one-hot@1"
+
+        def encode(self, texts, *, kind="query"):
+            return np.eye(4, dtype=np.float32)[[len(t) % 4 for t in texts]]
+
+    enc = OneHot()
+    linker = Linker(enc, [Target("sveising", "c:weld", "sveising", "lexicon")], enc.encode(["sveising"]), 0.9)
+    save_linker(tmp_path / "artefacts", linker, choose_threshold([Trial("a", 0.6, True, 0.3)]),
+                data={"lexicon": "lexicon-000000000000"})
+    monkeypatch.setattr(Encoder, "load", classmethod(lambda cls, *a, **k: enc))
+    with caplog.at_level(logging.WARNING, logger="extractors.extract"):
+        extractor = Extractor.load(use_span_model=False, models_dir=tmp_path, encoder="one-hot")
+    assert extractor.linker is not None  # still used: its links are right, only concepts added since are missing
+    assert "lexicon-000000000000" in caplog.text and "--if-stale" in caplog.text
+
+
 def test_words_of_an_employer_name_are_not_competences(rules_only: Extractor) -> None:
     text = "Glomma Revisjon AS søker revisor.\nKvalifikasjoner:\n- Erfaring med revisjon og regnskap"
     mentions = rules_only.extract(text)

@@ -78,3 +78,37 @@ def test_eval_rejects_predictions_whose_offsets_point_elsewhere(env: Path) -> No
     result = runner.invoke(app, ["eval", str(ref), str(ref), str(bad)])
     assert result.exit_code != 0
     assert "offsets point into another text" in str(result.exception) + result.output
+
+
+def test_linker_if_stale_builds_only_when_an_input_changed(tmp_path: Path) -> None:
+    import numpy as np
+
+    from extractors.corpus import default_annotations_dir
+    from extractors.encoder import encoder_model_id
+    from extractors.taxonomy import load_lexicon
+    from models.linker import Linker, Target, Trial, build_key, choose_threshold, inventory, read_judgements, save_linker
+
+    encoder_dir = tmp_path / "stand-in-encoder"
+    encoder_dir.mkdir()
+    (encoder_dir / "config.json").write_text("{}")
+
+    class StandIn:
+        model_id = encoder_model_id(encoder_dir)
+
+        def encode(self, texts, *, kind="query"):
+            return np.ones((len(texts), 2), np.float32) / np.sqrt(2)
+
+    judged = read_judgements(default_annotations_dir() / "link_calibration.jsonl")
+    key = build_key(StandIn.model_id, inventory(load_lexicon()), judged, 0.9)
+    linker = Linker(StandIn(), [Target("sveising", "c:weld", "sveising", "lexicon")], StandIn().encode(["x"]), 0.9)
+    save_linker(tmp_path / "models" / "artefacts", linker, choose_threshold([Trial("a", 0.6, True, 0.3)]),
+                data={"build": key})
+    ads = tmp_path / "ads.jsonl"
+    ads.write_text("")
+    args = ["train-extract", "linker", "--if-stale", "--ads", str(ads), "--models-dir", str(tmp_path / "models"),
+            "--encoder", str(encoder_dir)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0 and f"linker {key['version']} is up to date" in result.output
+    stale = runner.invoke(app, [*args, "--target-precision", "0.8"])  # goes on to build: the stand-in cannot encode
+    assert stale.exit_code != 0 and "up to date" not in stale.output
+    assert "not a loadable Hugging Face encoder" in stale.output + str(stale.exception)

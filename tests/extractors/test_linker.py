@@ -16,9 +16,11 @@ from models.linker import (
     Linker,
     Target,
     Trial,
+    build_key,
     build_linker,
     calibration_trials,
     choose_threshold,
+    current_build_key,
     inventory,
     judged_pairs,
     known_concept_mentions,
@@ -139,6 +141,24 @@ def test_artefact_round_trip_and_encoder_check(tmp_path: Path) -> None:
         load_linker(tmp_path, TrigramEncoder("another@9"))
     with pytest.raises(ArtefactError):
         load_linker(tmp_path / "nothing", enc)
+
+
+def test_build_key_follows_labels_encoder_judgements_and_target(tmp_path: Path) -> None:
+    targets = [Target("sveising", "c:weld", "sveising", "lexicon")]
+    judged = [{"text": "sveisingen", "concept_id": "c:weld", "verdict": "correct", "note": "a note changes nothing"}]
+    key = build_key("trigram@1", targets, judged, 0.9)
+    assert key == build_key("trigram@1", targets, [dict(judged[0], note="")], 0.9)
+    assert key != build_key("trigram@2", targets, judged, 0.9)
+    assert key != build_key("trigram@1", [*targets, Target("regnskap", "c:acc", "regnskap", "lexicon")], judged, 0.9)
+    assert key != build_key("trigram@1", targets, [dict(judged[0], verdict="wrong")], 0.9)
+    assert key != build_key("trigram@1", targets, judged, 0.8)
+    assert current_build_key(tmp_path) is None  # no linker yet: stale
+    enc = TrigramEncoder()
+    linker = Linker(enc, targets, enc.encode(["sveising"]), threshold=0.7, version="inv1")
+    save_linker(tmp_path, linker, choose_threshold([Trial("a", 0.6, True, 0.3)]), data={"build": key,
+                                                                                        "lexicon": "lexicon-1"})
+    assert current_build_key(tmp_path) == key
+    assert load_linker(tmp_path, enc).lexicon_version == "lexicon-1"
 
 
 def test_threshold_from_judged_links_skips_stale_verdicts() -> None:
