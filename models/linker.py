@@ -117,18 +117,6 @@ def current_build_key(root: Path) -> dict[str, Any] | None:
         return None
 
 
-def embed_inventory(encoder: TextEncoder, targets: Sequence[Target], batch: int = 2048,
-                    progress: Callable[[str], None] | None = None) -> np.ndarray:
-    """The label matrix (float32, L2-normalised rows) in batches so progress can be reported."""
-    parts = []
-    texts = [t.text for t in targets]
-    for start in range(0, len(texts), batch):
-        parts.append(encoder.encode(texts[start:start + batch], kind="query"))
-        if progress:
-            progress(f"embedded {min(start + batch, len(texts))}/{len(texts)} labels")
-    return np.vstack(parts).astype(np.float32) if parts else np.zeros((0, 0), np.float32)
-
-
 class Linker:
     """Nearest label by cosine; a link is accepted at or above the calibrated threshold."""
 
@@ -355,24 +343,23 @@ def load_linker(root: Path, encoder: TextEncoder, version: str | None = None, *,
 
 
 def build_linker(encoder: TextEncoder, targets: Sequence[Target], cache_dir: Path | None = None,
-                 progress: Callable[[str], None] | None = None) -> Linker:
-    """Embed the inventory (reusing a cached matrix for the same encoder and labels) with threshold unset."""
-    version = inventory_version(targets)
-    cache = Path(cache_dir) / f"labels-{encoder_slug(encoder.model_id)}-{version}.npy" if cache_dir else None
-    if cache is not None and cache.is_file():
-        matrix = np.load(cache).astype(np.float32)
-        if len(matrix) == len(targets):
-            return Linker(encoder, targets, matrix, float("inf"), version=version)
+                 progress: Callable[[str], None] | None = None, batch: int = 2048) -> Linker:
+    """Embed the inventory, threshold unset. Label vectors are kept by text in cache_dir (float32, so a rebuild
+    calibrates on exactly the vectors a fresh build would): a lexicon edit embeds only the labels it adds."""
+    labels = PhraseCache.in_directory(cache_dir, "labels", encoder.model_id, dtype="float32", max_phrases=5_000_000)
+    texts = [t.text for t in targets]
+    missing = [t for t in dict.fromkeys(texts) if t not in labels.vectors]
     started = time.perf_counter()
-    matrix = embed_inventory(encoder, targets, progress=progress)
+    for start in range(0, len(missing), batch):
+        labels.embed(encoder, missing[start:start + batch])
+        if progress:
+            progress(f"embedded {min(start + batch, len(missing))}/{len(missing)} labels")
     if progress:
-        progress(f"embedded {len(targets)} labels in {time.perf_counter() - started:.0f} s")
-    if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".tmp-{os.getpid()}")
-        tmp.write_bytes(_npy_bytes(matrix.astype(np.float16)))
-        os.replace(tmp, cache)
-    return Linker(encoder, targets, matrix, float("inf"), version=version)
+        progress(f"embedded {len(missing)} labels in {time.perf_counter() - started:.0f} s, "
+                 f"{len(set(texts)) - len(missing)} came from the label cache")
+    labels.save()
+    matrix = labels.embed(encoder, texts) if texts else np.zeros((0, 0), np.float32)
+    return Linker(encoder, targets, matrix, float("inf"), version=inventory_version(targets))
 
 
 def _npy_bytes(array: np.ndarray) -> bytes:

@@ -80,15 +80,18 @@ def test_link_accepts_at_or_above_threshold_only() -> None:
     assert targets[idx[0, 0]].concept_id == "c:acc" and scores[0, 0] >= scores[0, 1]
 
 
-def test_label_matrix_is_cached_per_encoder_and_labels(tmp_path: Path) -> None:
+def test_labels_are_embedded_once_per_encoder_and_a_new_label_alone(tmp_path: Path) -> None:
     targets = [Target(t, f"c:{t}", t, "lexicon") for t in ("sveising", "regnskap", "truck")]
     enc = TrigramEncoder()
-    build_linker(enc, targets, tmp_path)
-    first = enc.calls
-    build_linker(enc, targets, tmp_path)
-    assert enc.calls == first  # read back, not embedded again
+    first = build_linker(enc, targets, tmp_path)
+    calls = enc.calls
+    again = build_linker(enc, targets, tmp_path)
+    assert enc.calls == calls and np.array_equal(again.matrix, first.matrix)  # read back exactly, not embedded again
+    grown = build_linker(enc, [*targets, Target("sveisesertifikat", "c:cert", "sveisesertifikat", "lexicon")], tmp_path)
+    assert enc.calls == calls + 1 and np.array_equal(grown.matrix[:3], first.matrix)  # one call, for the new label
+    assert grown.version != first.version
     build_linker(TrigramEncoder("other@2"), targets, tmp_path)
-    assert len(list(tmp_path.glob("labels-*.npy"))) == 2
+    assert len(list(tmp_path.glob("labels-*.npz"))) == 2  # one cache per encoder
 
 
 def test_choose_threshold_meets_the_target_precision() -> None:
