@@ -768,7 +768,7 @@ class PhraseCache:
                 return np.asarray(encoder.encode(list(phrases), kind="query"), dtype=np.float32)
         if not phrases:
             return np.zeros((0, 0), np.float32)
-        return np.stack([self.vectors[p] for p in phrases]).astype(np.float32)
+        return np.stack([self.vectors[p] for p in phrases]).astype(np.float32, copy=False)
 
     def save(self) -> None:
         """Write the cache if it grew."""

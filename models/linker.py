@@ -95,6 +95,11 @@ def inventory_version(targets: Sequence[Target]) -> str:
     return digest.hexdigest()[:16]
 
 
+def linker_version(encoder_id: str, inventory: str) -> str:
+    """The artefact version of a linker: its encoder and its label inventory."""
+    return f"{encoder_slug(encoder_id)}-{inventory}"
+
+
 def build_key(encoder_id: str, targets: Sequence[Target], judgements: Sequence[dict[str, Any]],
               target_precision: float) -> dict[str, Any]:
     """Everything a linker's labels and threshold follow from: two builds with equal keys are the same linker.
@@ -104,7 +109,7 @@ def build_key(encoder_id: str, targets: Sequence[Target], judgements: Sequence[d
     """
     judged = json.dumps([{k: j.get(k) for k in ("text", "concept_id", "verdict")} for j in judgements],
                         ensure_ascii=False, sort_keys=True)
-    return {"version": f"{encoder_slug(encoder_id)}-{inventory_version(targets)}",
+    return {"version": linker_version(encoder_id, inventory_version(targets)),
             "judgements": hashlib.sha256(judged.encode("utf-8")).hexdigest()[:16],
             "target_precision": target_precision}
 
@@ -297,7 +302,7 @@ def save_linker(root: Path, linker: Linker, calibration: Calibration, *, data: d
     buffer = _npy_bytes(linker.matrix.astype(np.float16))
     targets = "".join(json.dumps(asdict(t), ensure_ascii=False) + "\n" for t in linker.targets).encode("utf-8")
     calibration_json = json.dumps(asdict(calibration), indent=2).encode("utf-8")
-    version = f"{encoder_slug(linker.encoder.model_id)}-{linker.version}"
+    version = linker_version(linker.encoder.model_id, linker.version)
     card = {
         "description": "Mention → concept linker: nearest label by cosine of encoder embeddings, accepted at "
                        "or above the calibrated threshold.",
@@ -358,8 +363,7 @@ def build_linker(encoder: TextEncoder, targets: Sequence[Target], cache_dir: Pat
         progress(f"embedded {len(missing)} labels in {time.perf_counter() - started:.0f} s, "
                  f"{len(set(texts)) - len(missing)} came from the label cache")
     labels.save()
-    matrix = labels.embed(encoder, texts) if texts else np.zeros((0, 0), np.float32)
-    return Linker(encoder, targets, matrix, float("inf"), version=inventory_version(targets))
+    return Linker(encoder, targets, labels.embed(encoder, texts), float("inf"), version=inventory_version(targets))
 
 
 def _npy_bytes(array: np.ndarray) -> bytes:
